@@ -1,0 +1,3 @@
+//! stagegate core (WIP)
+pub mod parse;
+pub mod source;

@@ -1,0 +1,152 @@
+//! parse: source text -> [`Document`], a span tree for YAML and JSON alike.
+
+mod embed;
+mod json;
+mod tree;
+mod yaml;
+
+pub use embed::MappedText;
+pub use tree::{Entry, Node, PathBuf, Style, Value};
+
+use crate::source::{SourceFile, Span};
+use std::sync::Arc;
+
+/// Bounds that keep hostile input from exhausting memory or stack.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Deepest nesting of collections.
+    pub max_depth: usize,
+    /// Most nodes that alias expansion (`*a`, `<<: *a`) may add to one file.
+    pub max_alias_nodes: usize,
+    /// Largest file read, in bytes.
+    pub max_file_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 200,
+            max_alias_nodes: 1_000_000,
+            max_file_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// A syntax error with its location and, for duplicate keys, the other location.
+#[derive(Debug, Clone)]
+pub struct ParseError {
+    /// What is wrong.
+    pub message: String,
+    /// Where.
+    pub span: Span,
+    /// Other places that explain it, each with a label.
+    pub related: Vec<(String, Span)>,
+}
+
+impl ParseError {
+    pub(crate) fn new(message: impl Into<String>, span: Span) -> Self {
+        ParseError {
+            message: message.into(),
+            span,
+            related: Vec::new(),
+        }
+    }
+
+    pub(crate) fn with_related(mut self, label: impl Into<String>, span: Span) -> Self {
+        self.related.push((label.into(), span));
+        self
+    }
+}
+
+/// The syntax a file is parsed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML 1.2 (multi-document streams, CloudFormation tags).
+    Yaml,
+    /// Strict JSON.
+    Json,
+}
+
+impl Format {
+    /// By extension, else by the first non-blank character.
+    pub fn detect(path: &str, text: &str) -> Format {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".json") {
+            Format::Json
+        } else if lower.ends_with(".yml") || lower.ends_with(".yaml") {
+            Format::Yaml
+        } else if text.trim_start().starts_with(['{', '[']) {
+            Format::Json
+        } else {
+            Format::Yaml
+        }
+    }
+}
+
+/// A parsed file: one root per YAML document (JSON has one).
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The file it was read from.
+    pub file: Arc<SourceFile>,
+    /// The syntax it was parsed with.
+    pub format: Format,
+    /// Document roots in stream order.
+    pub roots: Vec<Node>,
+}
+
+impl Document {
+    /// The first document's root.
+    pub fn root(&self) -> Option<&Node> {
+        self.roots.first()
+    }
+}
+
+/// Parses a file with the syntax its name or content says.
+pub fn parse(file: Arc<SourceFile>, limits: &Limits) -> Result<Document, ParseError> {
+    let format = Format::detect(&file.path, &file.text);
+    let roots = match format {
+        Format::Json => vec![json::parse(&file.text, limits)?],
+        Format::Yaml => yaml::parse(&file.text, limits)?,
+    };
+    Ok(Document {
+        file,
+        format,
+        roots,
+    })
+}
+
+/// Parses a document embedded in a string (an inline buildspec) and moves its spans onto
+/// the outer file, so that findings inside it land on the outer file's lines.
+pub fn parse_embedded(text: &MappedText, limits: &Limits) -> Result<Node, ParseError> {
+    let trimmed = text.text.trim_start();
+    let parsed = if trimmed.starts_with('{') {
+        match json::parse(&text.text, limits) {
+            Ok(node) => Ok(node),
+            // a YAML flow mapping is not JSON but is a valid buildspec
+            Err(json_err) => yaml::parse(&text.text, limits)
+                .map(|mut docs| docs.swap_remove(0))
+                .map_err(|_| json_err),
+        }
+    } else {
+        yaml::parse(&text.text, limits).and_then(|mut docs| {
+            if docs.is_empty() {
+                Err(ParseError::new("empty document", Span::new(0, 0)))
+            } else {
+                Ok(docs.swap_remove(0))
+            }
+        })
+    };
+    match parsed {
+        Ok(mut node) => {
+            node.remap(&|s| text.map_span(s));
+            Ok(node)
+        }
+        Err(mut err) => {
+            err.span = text.map_span(err.span);
+            for (_, s) in &mut err.related {
+                *s = text.map_span(*s);
+            }
+            Err(err)
+        }
+    }
+}

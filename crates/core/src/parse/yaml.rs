@@ -1,0 +1,421 @@
+//! parse: YAML text -> span tree, built from `saphyr-parser` events.
+//!
+//! CloudFormation short tags become their long forms, duplicate keys are errors with both
+//! locations, `<<` merges and aliases are expanded within a node budget, and nesting depth is
+//! bounded, so a YAML bomb is a located error rather than an out-of-memory.
+
+use super::tree::{Entry, Node, Style, Value};
+use super::{Limits, ParseError};
+use crate::source::Span;
+use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
+use std::collections::HashMap;
+
+/// CloudFormation short-form tags whose long form is `Fn::<name>`.
+const CFN_FN_TAGS: &[&str] = &[
+    "And",
+    "Base64",
+    "Cidr",
+    "Equals",
+    "FindInMap",
+    "GetAZs",
+    "GetAtt",
+    "If",
+    "ImportValue",
+    "Join",
+    "Length",
+    "Not",
+    "Or",
+    "Select",
+    "Split",
+    "Sub",
+    "ToJsonString",
+    "Transform",
+];
+
+/// Parses every document of a YAML stream.
+pub(crate) fn parse(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseError> {
+    let builder = Builder {
+        parser: Parser::new_from_str(text),
+        text,
+        char_offsets: if text.is_ascii() {
+            None
+        } else {
+            let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            v.push(text.len());
+            Some(v)
+        },
+        anchors: HashMap::new(),
+        alias_nodes: 0,
+        limits,
+    };
+    builder.documents()
+}
+
+struct Builder<'a> {
+    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
+    text: &'a str,
+    /// Byte offset of each character index; `None` when the text is ASCII.
+    char_offsets: Option<Vec<usize>>,
+    anchors: HashMap<usize, Node>,
+    alias_nodes: usize,
+    limits: &'a Limits,
+}
+
+impl<'a> Builder<'a> {
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.char_offsets {
+            None => char_index.min(self.text.len()),
+            Some(v) => v.get(char_index).copied().unwrap_or(self.text.len()),
+        }
+    }
+
+    fn span(&self, s: saphyr_parser::Span) -> Span {
+        Span::new(self.byte(s.start.index()), self.byte(s.end.index()))
+    }
+
+    fn trimmed(&self, span: Span) -> Span {
+        let end = span.end.min(self.text.len());
+        let start = span.start.min(end);
+        match self.text.get(start..end) {
+            Some(s) => Span::new(start, start + s.trim_end().len()),
+            None => span,
+        }
+    }
+
+    fn next(&mut self) -> Result<(Event<'a>, Span), ParseError> {
+        match self.parser.next_event() {
+            Some(Ok((event, span))) => Ok((event, self.span(span))),
+            Some(Err(e)) => {
+                let at = self.byte(e.marker().index());
+                Err(ParseError::new(e.info().to_string(), Span::new(at, at)))
+            }
+            None => {
+                let end = self.text.len();
+                Err(ParseError::new("unexpected end of YAML stream", Span::new(end, end)))
+            }
+        }
+    }
+
+    fn documents(mut self) -> Result<Vec<Node>, ParseError> {
+        let mut docs = Vec::new();
+        loop {
+            let (event, span) = self.next()?;
+            match event {
+                Event::StreamStart | Event::Nothing | Event::DocumentEnd => {}
+                Event::StreamEnd => return Ok(docs),
+                Event::DocumentStart(_) => {
+                    // anchors are scoped to their document
+                    self.anchors.clear();
+                    let (event, span) = self.next()?;
+                    docs.push(self.node(event, span, 0)?);
+                }
+                other => {
+                    return Err(ParseError::new(
+                        format!("unexpected YAML event {other:?}"),
+                        span,
+                    ))
+                }
+            }
+        }
+    }
+
+    fn node(&mut self, event: Event<'a>, span: Span, depth: usize) -> Result<Node, ParseError> {
+        if depth > self.limits.max_depth {
+            return Err(ParseError::new(
+                format!("nesting deeper than {} levels", self.limits.max_depth),
+                span,
+            ));
+        }
+        let (node, anchor) = match event {
+            Event::Alias(id) => {
+                let node = self.anchors.get(&id).cloned().ok_or_else(|| {
+                    ParseError::new("alias refers to an unknown anchor", span)
+                })?;
+                self.alias_nodes += node.size();
+                if self.alias_nodes > self.limits.max_alias_nodes {
+                    return Err(ParseError::new(
+                        format!(
+                            "aliases expand to more than {} nodes (a YAML bomb?)",
+                            self.limits.max_alias_nodes
+                        ),
+                        span,
+                    ));
+                }
+                // the copy points at the alias, where the reader sees it
+                let mut node = node;
+                node.remap(&|_| span);
+                (node, 0)
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
+                    _ => Style::Block,
+                };
+                let node = Node {
+                    value: Value::Scalar(value.into_owned(), style),
+                    span: self.trimmed(span),
+                    tag: None,
+                };
+                (apply_tag(node, tag.as_deref()), anchor)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                let mut items = Vec::new();
+                let end = loop {
+                    let (event, ev_span) = self.next()?;
+                    if let Event::SequenceEnd = event {
+                        break ev_span;
+                    }
+                    items.push(self.node(event, ev_span, depth + 1)?);
+                };
+                let span = self.collection_span(span, end, items.last().map(|n| n.span));
+                let node = Node {
+                    value: Value::Seq(items),
+                    span,
+                    tag: None,
+                };
+                (apply_tag(node, tag.as_deref()), anchor)
+            }
+            Event::MappingStart(anchor, tag) => {
+                let (entries, end) = self.mapping(depth)?;
+                let last = entries.last().map(|e| e.value.span);
+                let span = self.collection_span(span, end, last);
+                let node = Node {
+                    value: Value::Map(entries),
+                    span,
+                    tag: None,
+                };
+                (apply_tag(node, tag.as_deref()), anchor)
+            }
+            other => {
+                return Err(ParseError::new(
+                    format!("unexpected YAML event {other:?}"),
+                    span,
+                ))
+            }
+        };
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        Ok(node)
+    }
+
+    fn collection_span(&self, start: Span, end: Span, last_child: Option<Span>) -> Span {
+        let flow = matches!(self.text.as_bytes().get(start.start), Some(b'[' | b'{'));
+        if flow {
+            Span::new(start.start, end.end)
+        } else {
+            Span::new(start.start, last_child.map_or(start.end, |c| c.end))
+        }
+    }
+
+    fn mapping(&mut self, depth: usize) -> Result<(Vec<Entry>, Span), ParseError> {
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut merges: Vec<Node> = Vec::new();
+        let end = loop {
+            let (event, key_event_span) = self.next()?;
+            if let Event::MappingEnd = event {
+                break key_event_span;
+            }
+            let key_node = self.node(event, key_event_span, depth + 1)?;
+            let (key, key_style) = match &key_node.value {
+                Value::Scalar(s, style) => (s.clone(), *style),
+                _ => {
+                    return Err(ParseError::new(
+                        "complex (non-scalar) mapping keys are not supported",
+                        key_node.span,
+                    ))
+                }
+            };
+            let key_span = key_node.span;
+            let (event, value_span) = self.next()?;
+            let mut value = self.node(event, value_span, depth + 1)?;
+            if value.is_null() && value.span.start > key_span.end && value.span.is_empty() {
+                // an empty value has no text of its own: keep it on the key's line
+                value.span = Span::new(key_span.end, key_span.end);
+            }
+            if key == "<<" && key_style == Style::Plain {
+                merges.push(value);
+                continue;
+            }
+            if let Some(first) = seen.get(&key) {
+                return Err(ParseError::new(format!("duplicate key `{key}`"), key_span)
+                    .with_related("first defined here", *first));
+            }
+            seen.insert(key.clone(), key_span);
+            entries.push(Entry {
+                key,
+                key_span,
+                value,
+            });
+        };
+        for merge in merges {
+            let sources: Vec<&Node> = match &merge.value {
+                Value::Map(_) => vec![&merge],
+                Value::Seq(items) => items.iter().collect(),
+                Value::Scalar(..) => {
+                    return Err(ParseError::new(
+                        "`<<` merge value must be a mapping or a list of mappings",
+                        merge.span,
+                    ))
+                }
+            };
+            for source in sources {
+                for e in source.entries() {
+                    if !seen.contains_key(&e.key) {
+                        seen.insert(e.key.clone(), e.key_span);
+                        entries.push(e.clone());
+                    }
+                }
+            }
+        }
+        Ok((entries, end))
+    }
+}
+
+/// Records the tag and turns CloudFormation short forms into long forms.
+fn apply_tag(mut node: Node, tag: Option<&Tag>) -> Node {
+    let Some(tag) = tag else { return node };
+    let written = if tag.handle == "!" {
+        format!("!{}", tag.suffix)
+    } else if tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:" {
+        format!("!!{}", tag.suffix)
+    } else {
+        format!("{}{}", tag.handle, tag.suffix)
+    };
+    if tag.handle != "!" {
+        node.tag = Some(written);
+        return node;
+    }
+    let name = tag.suffix.as_str();
+    let long = if name == "Ref" || name == "Condition" {
+        name.to_string()
+    } else if CFN_FN_TAGS.contains(&name) {
+        format!("Fn::{name}")
+    } else {
+        node.tag = Some(written);
+        return node;
+    };
+    let span = node.span;
+    if name == "GetAtt" {
+        if let Value::Scalar(text, style) = &node.value {
+            // `!GetAtt Res.Attr.Sub` splits at the first dot only
+            if let Some((res, attr)) = text.split_once('.') {
+                let res_span = Span::new(span.start, span.start + res.len());
+                let attr_span = Span::new((res_span.end + 1).min(span.end), span.end);
+                let part = |s: &str, sp: Span| Node {
+                    value: Value::Scalar(s.to_string(), *style),
+                    span: sp,
+                    tag: None,
+                };
+                node.value = Value::Seq(vec![part(res, res_span), part(attr, attr_span)]);
+            }
+        }
+    }
+    Node {
+        value: Value::Map(vec![Entry {
+            key: long,
+            key_span: span,
+            value: node,
+        }]),
+        span,
+        tag: Some(written),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Node {
+        parse(text, &Limits::default()).unwrap().remove(0)
+    }
+
+    #[test]
+    fn yaml_keeps_scalar_text_3_10() {
+        let n = one("python: 3.10\nv: 0.2\n");
+        assert_eq!(n.get("python").unwrap().as_str(), Some("3.10"));
+        assert_eq!(n.get("v").unwrap().to_json(), serde_json::json!(0.2));
+    }
+
+    #[test]
+    fn short_tags_become_long_forms() {
+        let n = one("a: !Ref X\nb: !GetAtt Db.Endpoint.Address\nc: !Sub '${A}-b'\nd: !ImportValue\n  Fn::Sub: x\n");
+        assert_eq!(n.get("a").unwrap().to_json(), serde_json::json!({"Ref": "X"}));
+        assert_eq!(
+            n.get("b").unwrap().to_json(),
+            serde_json::json!({"Fn::GetAtt": ["Db", "Endpoint.Address"]})
+        );
+        assert_eq!(n.get("c").unwrap().to_json(), serde_json::json!({"Fn::Sub": "${A}-b"}));
+        assert_eq!(
+            n.get("d").unwrap().to_json(),
+            serde_json::json!({"Fn::ImportValue": {"Fn::Sub": "x"}})
+        );
+        assert_eq!(n.get("a").unwrap().tag.as_deref(), Some("!Ref"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_with_both_locations() {
+        let text = "a: 1\nb: 2\na: 3\n";
+        let err = parse(text, &Limits::default()).unwrap_err();
+        assert!(err.message.contains("duplicate key `a`"));
+        assert_eq!(err.span.start, 10);
+        assert_eq!(err.related[0].1.start, 0);
+    }
+
+    #[test]
+    fn merges_and_aliases_expand() {
+        let n = one("base: &b {x: 1, y: 2}\nc:\n  <<: *b\n  y: 3\nd: *b\n");
+        assert_eq!(
+            n.get("c").unwrap().to_json(),
+            serde_json::json!({"y": 3, "x": 1})
+        );
+        assert_eq!(n.get("d").unwrap().to_json(), serde_json::json!({"x": 1, "y": 2}));
+    }
+
+    #[test]
+    fn yaml_bomb_is_a_located_error() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let err = parse(&text, &Limits::default()).unwrap_err();
+        assert!(err.message.contains("YAML bomb"), "{}", err.message);
+    }
+
+    #[test]
+    fn deep_nesting_is_a_located_error() {
+        // saphyr-parser stops first at its own recursion limit; ours catches shallower trees
+        let text = "[".repeat(10_000);
+        let err = parse(&text, &Limits::default()).unwrap_err();
+        assert!(err.message.contains("recursion limit"), "{}", err.message);
+        let limits = Limits {
+            max_depth: 5,
+            ..Limits::default()
+        };
+        let text = (0..10).fold(String::new(), |acc, i| acc + &" ".repeat(i * 2) + "a:\n");
+        let err2 = parse(&text, &limits).unwrap_err();
+        assert!(err2.message.contains("nesting deeper than 5"), "{}", err2.message);
+    }
+
+    #[test]
+    fn spans_point_at_keys_and_values() {
+        let text = "top:\n  key: value\n  list:\n    - one\n";
+        let n = one(text);
+        let e = n.get("top").unwrap().entry("key").unwrap();
+        assert_eq!(&text[e.key_span.start..e.key_span.end], "key");
+        assert_eq!(&text[e.value.span.start..e.value.span.end], "value");
+        let item = &n.get("top").unwrap().get("list").unwrap().items()[0];
+        assert_eq!(&text[item.span.start..item.span.end], "one");
+    }
+
+    #[test]
+    fn multi_document_streams_parse() {
+        let docs = parse("a: 1\n---\nb: 2\n", &Limits::default()).unwrap();
+        assert_eq!(docs.len(), 2);
+    }
+}
