@@ -1,3 +1,49 @@
-//! stagegate core (WIP)
+//! stagegate checks AWS CodePipeline / CodeBuild definitions against governance policies
+//! written in Rego, and points at the exact line of each violation.
+//!
+//! The data flow, one module per stage:
+//!
+//! ```text
+//! discover  paths -> files                  gitignore-aware walk, classify by content
+//! parse     file -> Document                span tree; CloudFormation tags in long form
+//! normalize [Document] -> Workspace         pipelines -> stages -> actions -> projects -> buildspecs
+//! evaluate  Workspace -> [Finding]          regorus; each finding {message, at}
+//! locate    Finding -> Violation            source refs -> spans
+//! ```
+//!
+//! The library never prints; it returns a [`Report`].
+//!
+//! ```
+//! let linter = stagegate::Linter::builder().builtin_policies().build()?;
+//! let template = r#"
+//! Resources:
+//!   Pipeline:
+//!     Type: AWS::CodePipeline::Pipeline
+//!     Properties:
+//!       Stages:
+//!         - Name: Build
+//!           Actions:
+//!             - Name: Build
+//!               ActionTypeId: {Category: Build, Owner: AWS, Provider: CodeBuild, Version: 1}
+//! "#;
+//! let report = linter.check_sources([("pipeline.yaml", template)]);
+//! let v = &report.violations[0];
+//! assert_eq!(v.policy, "build-without-sca");
+//! assert_eq!((v.location.line, v.location.column), (9, 15));
+//! # Ok::<(), stagegate::Error>(())
+//! ```
+
+pub mod discover;
+mod error;
+mod linter;
+pub mod locate;
+pub mod model;
 pub mod parse;
+pub mod policy;
+mod report;
 pub mod source;
+
+pub use error::Error;
+pub use linter::{Linter, LinterBuilder};
+pub use policy::{Policy, PolicyMetadata, Severity};
+pub use report::{Location, Note, Problem, Related, Report, Summary, Violation};

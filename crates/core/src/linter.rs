@@ -1,0 +1,228 @@
+//! The whole flow for one workspace: discover → parse → normalize → evaluate → locate.
+
+use crate::discover::{self, classify, name_says_input, Candidate, ReadError};
+use crate::error::Error;
+use crate::locate::{self, Sources};
+use crate::model::{self, Classified, GateRules};
+use crate::parse::{self, Limits};
+use crate::policy::{Policy, PolicySet, PolicySources};
+use crate::report::{Location, Note, Problem, Related, Report, Summary};
+use crate::source::SourceFile;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Checks workspaces against a set of policies. Build once, check many times; cheap to
+/// share across threads.
+#[derive(Debug, Clone)]
+pub struct Linter {
+    policies: PolicySet,
+    gates: GateRules,
+    limits: Limits,
+}
+
+/// Configures a [`Linter`].
+#[derive(Debug, Default)]
+pub struct LinterBuilder {
+    sources: PolicySources,
+    select: Option<Vec<String>>,
+    limits: Limits,
+}
+
+impl LinterBuilder {
+    /// Adds the built-in policy pack.
+    pub fn builtin_policies(mut self) -> Self {
+        self.sources.builtin();
+        self
+    }
+
+    /// Adds the policies in a folder (`<id>/policy.rego` with METADATA, helpers, tests).
+    pub fn policy_dir(mut self, dir: impl AsRef<Path>) -> Result<Self, Error> {
+        self.sources.dir(dir.as_ref())?;
+        Ok(self)
+    }
+
+    /// Adds one Rego module from memory (a policy when it has METADATA, else a helper).
+    pub fn policy_text(mut self, path: &str, text: &str) -> Self {
+        self.sources.text(path, text);
+        self
+    }
+
+    /// Runs only the policies with these ids.
+    pub fn select(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.select = Some(ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Replaces the input size and nesting bounds.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Loads, compiles and test-evaluates the policies.
+    pub fn build(self) -> Result<Linter, Error> {
+        let mut policies = PolicySet::load(self.sources)?;
+        if let Some(select) = &self.select {
+            if let Some(unknown) = select.iter().find(|id| policies.policy(id).is_none()) {
+                return Err(Error::Policy {
+                    path: unknown.clone(),
+                    message: "no policy has this id".into(),
+                });
+            }
+            policies.retain(|p| select.contains(&p.metadata.id));
+        }
+        Ok(Linter {
+            policies,
+            gates: GateRules::default(),
+            limits: self.limits,
+        })
+    }
+}
+
+impl Linter {
+    /// Starts a builder with no policies.
+    pub fn builder() -> LinterBuilder {
+        LinterBuilder::default()
+    }
+
+    /// The loaded policies.
+    pub fn policies(&self) -> &[Policy] {
+        self.policies.policies()
+    }
+
+    /// The loaded policy set (to run its Rego tests).
+    pub fn policy_set(&self) -> &PolicySet {
+        &self.policies
+    }
+
+    /// Checks the files found under `paths` together as one workspace. Files named directly
+    /// are inputs whatever their name; files met in a directory walk are inputs when their
+    /// content (or conventional name) says so.
+    pub fn check_paths<P: AsRef<Path>>(&self, paths: &[P]) -> Report {
+        let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
+        let (candidates, read_errors) = discover::discover(&paths, &self.limits);
+        self.check_candidates(candidates, read_errors)
+    }
+
+    /// Checks in-memory files `(name, text)` together as one workspace; no filesystem used.
+    pub fn check_sources<I, N, T>(&self, sources: I) -> Report
+    where
+        I: IntoIterator<Item = (N, T)>,
+        N: Into<String>,
+        T: Into<String>,
+    {
+        let candidates = sources
+            .into_iter()
+            .map(|(name, text)| Candidate {
+                file: Arc::new(SourceFile::new(name, text)),
+                explicit: true,
+            })
+            .collect();
+        self.check_candidates(candidates, Vec::new())
+    }
+
+    fn check_candidates(&self, candidates: Vec<Candidate>, read_errors: Vec<ReadError>) -> Report {
+        let mut report = Report::default();
+        for e in read_errors {
+            report.errors.push(Problem {
+                message: format!("{}: cannot read: {}", e.path, e.message),
+                location: None,
+                related: Vec::new(),
+            });
+        }
+        let mut classified = Vec::new();
+        for Candidate { file, explicit } in candidates {
+            let path = file.path.clone();
+            report.sources.insert(path.clone(), file.clone());
+            match parse::parse(file.clone(), &self.limits) {
+                Ok(document) => match document.root().and_then(|r| classify(&path, r)) {
+                    Some(kind) => classified.push(Classified { document, kind }),
+                    None if explicit => report.notes.push(Note {
+                        path,
+                        message: "not a pipeline, CodeBuild project, template or buildspec; skipped".into(),
+                    }),
+                    None => {}
+                },
+                Err(e) => {
+                    if explicit || name_says_input(&path) {
+                        report.errors.push(problem(&file, e));
+                    } else {
+                        let lc = file.line_column(e.span.start);
+                        report.notes.push(Note {
+                            path,
+                            message: format!(
+                                "skipped: not valid YAML/JSON at {}:{} ({}); a template or JSONC file?",
+                                lc.line, lc.column, e.message
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        let normalized = model::normalize(&classified, &self.limits, &self.gates);
+        for e in &normalized.errors {
+            if let Some(file) = report.sources.get(&e.file).cloned() {
+                report.errors.push(problem(&file, e.error.clone()));
+            }
+        }
+        let (findings, eval_errors) = self.policies.evaluate(&normalized.workspace);
+        for e in eval_errors {
+            report.errors.push(Problem {
+                message: format!("policy `{}` failed to evaluate, so the check fails: {}", e.policy, e.message),
+                location: None,
+                related: Vec::new(),
+            });
+        }
+        let sources = Sources {
+            documents: classified
+                .iter()
+                .map(|c| (c.document.file.path.as_str(), &c.document))
+                .collect(),
+            embedded: &normalized.embedded,
+        };
+        for finding in &findings {
+            let Some(policy) = self.policies.policy(&finding.policy) else {
+                continue;
+            };
+            match locate::locate(finding, policy, &sources) {
+                Ok(v) => report.violations.push(v),
+                Err(message) => report.errors.push(Problem {
+                    message,
+                    location: None,
+                    related: Vec::new(),
+                }),
+            }
+        }
+        report.violations.sort_by(|a, b| {
+            (&a.location.path, a.location.line, a.location.column, &a.policy, &a.fingerprint).cmp(&(
+                &b.location.path,
+                b.location.line,
+                b.location.column,
+                &b.policy,
+                &b.fingerprint,
+            ))
+        });
+        report.summary = Summary {
+            files: classified.len(),
+            pipelines: normalized.workspace.pipelines.len(),
+            findings: report.violations.len(),
+            errors: report.errors.len(),
+        };
+        report
+    }
+}
+
+fn problem(file: &SourceFile, e: parse::ParseError) -> Problem {
+    Problem {
+        message: e.message,
+        location: Some(Location::new(file, e.span)),
+        related: e
+            .related
+            .into_iter()
+            .map(|(message, span)| Related {
+                message,
+                location: Location::new(file, span),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,59 @@
+//! normalize: a buildspec root node -> [`Buildspec`] with its commands and runtime versions.
+
+use super::{literal, Buildspec, Command, SourceRef};
+use crate::parse::{Node, PathBuf};
+use std::collections::BTreeMap;
+
+/// Phases in execution order.
+const PHASES: &[&str] = &["install", "pre_build", "build", "post_build"];
+
+/// Builds the buildspec model; `base` is the path of the root (ends in `#` when embedded).
+pub(crate) fn normalize(file: &str, root: &Node, base: &PathBuf, owner: &str, key: String) -> Buildspec {
+    let version = root.get("version").and_then(literal);
+    let mut commands = Vec::new();
+    let mut runtime_versions = BTreeMap::new();
+    let phases_path = base.join("phases");
+    if let Some(phases) = root.get("phases") {
+        for phase in PHASES {
+            let Some(p) = phases.get(phase) else { continue };
+            let phase_path = phases_path.join(phase);
+            for list in ["commands", "finally"] {
+                let Some(cmds) = p.get(list) else { continue };
+                let list_path = phase_path.join(list);
+                // `commands` may be a single scalar (CDK writes one) instead of a list
+                if let Some(text) = literal(cmds).filter(|_| !cmds.is_null()) {
+                    commands.push(Command {
+                        phase: (*phase).to_string(),
+                        text,
+                        source: SourceRef::new(file, &list_path),
+                    });
+                }
+                for (i, c) in cmds.items().iter().enumerate() {
+                    if let Some(text) = literal(c) {
+                        commands.push(Command {
+                            phase: (*phase).to_string(),
+                            text,
+                            source: SourceRef::new(file, &list_path.join(i)),
+                        });
+                    }
+                }
+            }
+            if let Some(rv) = p.get("runtime-versions") {
+                for e in rv.entries() {
+                    if let Some(v) = literal(&e.value) {
+                        runtime_versions.insert(e.key.clone(), v);
+                    }
+                }
+            }
+        }
+    }
+    Buildspec {
+        key,
+        owner: owner.to_string(),
+        version,
+        commands,
+        runtime_versions,
+        content: root.to_json(),
+        source: SourceRef::new(file, base),
+    }
+}

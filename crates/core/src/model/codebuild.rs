@@ -1,0 +1,153 @@
+//! normalize: a CodeBuild project (CloudFormation `Properties` or API JSON) -> [`Project`],
+//! with buildspec ownership: `inline`, `file`, `s3`, `default` or `unresolved`.
+
+use super::{add_inline_buildspec, display, field, literal, Builder, BuildspecRef, EnvVar, Environment, Project, SourceRef};
+use crate::parse::{Document, Node, PathBuf};
+
+/// Adds the project described by `node`. `logical_id` is set for CloudFormation resources.
+pub(crate) fn normalize(
+    b: &mut Builder<'_>,
+    doc: &Document,
+    node: &Node,
+    path: PathBuf,
+    logical_id: Option<&str>,
+) {
+    let file = &doc.file.path;
+    let name_node = field(node, "Name").map(|(n, _)| n);
+    let (name, name_expr) = match name_node {
+        Some(n) => match literal(n) {
+            Some(s) => (Some(s), None),
+            None => {
+                let resolved = logical_id.and_then(|_| b.templates.get(file)).and_then(|t| t.resolve_string(n));
+                (resolved, Some(n.to_json()))
+            }
+        },
+        None => (None, None),
+    };
+    let key = format!("{file}:{}", logical_id.map(str::to_string).or_else(|| name.clone()).unwrap_or_else(|| path.0.clone()));
+    let source_entry = field(node, "Source");
+    let source_type = source_entry.and_then(|(s, _)| field(s, "Type")).and_then(|(n, _)| literal(n));
+    let buildspec = match source_entry {
+        Some((source, source_key)) => {
+            let source_path = path.join(source_key);
+            match field(source, "BuildSpec") {
+                Some((spec, spec_key)) => {
+                    let spec_path = source_path.join(spec_key);
+                    classify_buildspec(b, doc, spec, &spec_path)
+                }
+                None => BuildspecRef {
+                    kind: "default".into(),
+                    path: Some("buildspec.yml".into()),
+                    document: None,
+                    source: SourceRef::new(file, &source_path),
+                },
+            }
+        }
+        None => BuildspecRef {
+            kind: "default".into(),
+            path: Some("buildspec.yml".into()),
+            document: None,
+            source: SourceRef::new(file, &path),
+        },
+    };
+    let environment = field(node, "Environment")
+        .map(|(env, env_key)| environment(file, env, &path.join(env_key)))
+        .unwrap_or_default();
+    b.out.workspace.projects.insert(
+        key.clone(),
+        Project {
+            key,
+            name,
+            name_expr,
+            logical_id: logical_id.map(str::to_string),
+            source_type,
+            buildspec,
+            environment,
+            source: SourceRef::new(file, &path),
+        },
+    );
+}
+
+fn classify_buildspec(b: &mut Builder<'_>, doc: &Document, spec: &Node, path: &PathBuf) -> BuildspecRef {
+    let file = &doc.file.path;
+    let at = SourceRef::new(file, path);
+    let make = |kind: &str, p: Option<String>, document: Option<String>| BuildspecRef {
+        kind: kind.into(),
+        path: p,
+        document,
+        source: at.clone(),
+    };
+    if let Some(text) = spec.as_str() {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return make("default", Some("buildspec.yml".into()), None);
+        }
+        if trimmed.starts_with("arn:aws") && trimmed.contains(":s3:::") {
+            return make("s3", Some(trimmed.to_string()), None);
+        }
+        if !looks_inline(trimmed) {
+            return make("file", Some(trimmed.to_string()), None);
+        }
+    } else if spec.get("Ref").is_some() {
+        // a parameter's default, when there is one, is what gets deployed
+        if let Some(value) = b.templates.get(file).and_then(|t| t.resolve_string(spec)) {
+            if !looks_inline(&value) {
+                let kind = if value.contains(":s3:::") { "s3" } else { "file" };
+                return make(kind, Some(value), None);
+            }
+        }
+        return make("unresolved", Some(display(spec)), None);
+    } else if let Some(args) = spec.get("Fn::If") {
+        // worst case of the branches: a non-inline branch makes the project non-inline
+        let branches: Vec<&Node> = args.items().iter().skip(1).collect();
+        let mut first_inline = None;
+        for (i, branch) in branches.into_iter().enumerate() {
+            let r = classify_buildspec(b, doc, branch, &path.join("Fn::If").join(i + 1));
+            if r.kind != "inline" {
+                return r;
+            }
+            first_inline.get_or_insert(r);
+        }
+        if let Some(r) = first_inline {
+            return r;
+        }
+    } else if spec.get("Fn::Sub").is_none() && spec.get("Fn::Join").is_none() {
+        return make("unresolved", Some(display(spec)), None);
+    }
+    let key = add_inline_buildspec(b, &doc.file, spec, path);
+    make("inline", None, key)
+}
+
+/// A `BuildSpec` string is inline text rather than a path when it spans lines or reads as
+/// a YAML/JSON mapping with `version` or `phases`.
+fn looks_inline(text: &str) -> bool {
+    text.contains('\n')
+        || text.starts_with('{')
+        || text.starts_with("version:")
+        || text.contains("phases:")
+}
+
+fn environment(file: &str, env: &Node, path: &PathBuf) -> Environment {
+    let privileged_mode = field(env, "PrivilegedMode")
+        .and_then(|(n, _)| literal(n))
+        .is_some_and(|s| s.eq_ignore_ascii_case("true"));
+    let image = field(env, "Image").map(|(n, _)| display(n));
+    let mut variables = Vec::new();
+    if let Some((list, key)) = field(env, "EnvironmentVariables") {
+        for (i, var) in list.items().iter().enumerate() {
+            variables.push(EnvVar {
+                name: field(var, "Name").map_or_else(String::new, |(n, _)| display(n)),
+                value: field(var, "Value").map_or_else(String::new, |(n, _)| display(n)),
+                var_type: field(var, "Type")
+                    .and_then(|(n, _)| literal(n))
+                    .unwrap_or_else(|| "PLAINTEXT".into()),
+                source: SourceRef::new(file, &path.join(key).join(i)),
+            });
+        }
+    }
+    Environment {
+        privileged_mode,
+        image,
+        variables,
+    }
+}

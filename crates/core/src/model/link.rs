@@ -1,0 +1,89 @@
+//! normalize: link each CodeBuild action to its project across all files checked together.
+//!
+//! `ProjectName` may be a literal, a `Ref` to a project's logical id (or to a parameter
+//! with a default), or an expression; identical expressions name the same project. What
+//! cannot be resolved keeps `project: null` and its `project_name` as written.
+
+use super::Builder;
+use crate::parse::Node;
+use std::collections::BTreeMap;
+
+/// An action waiting for its project to be found.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingLink {
+    pub pipeline: usize,
+    pub stage: usize,
+    pub action: usize,
+    pub file: String,
+    pub name: Node,
+}
+
+/// Resolves every pending link; also links `file` buildspecs to checked repo buildspecs.
+pub(crate) fn link(b: &mut Builder<'_>) {
+    let ws = &b.out.workspace;
+    let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut by_expr: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for p in ws.projects.values() {
+        if let Some(n) = &p.name {
+            by_name.entry(n).or_default().push(&p.key);
+        }
+        if let Some(e) = &p.name_expr {
+            by_expr.entry(e.to_string()).or_default().push(&p.key);
+        }
+    }
+    let mut resolved = Vec::new();
+    for pending in &b.pending_links {
+        let ctx = b.templates.get(&pending.file);
+        let same_file_first = |keys: &[&str]| -> Option<String> {
+            keys.iter()
+                .find(|k| k.starts_with(&format!("{}:", pending.file)))
+                .or_else(|| keys.first())
+                .map(|k| (*k).to_string())
+        };
+        let mut key = None;
+        if let Some(target) = pending.name.get("Ref").and_then(Node::as_str) {
+            let is_project = ctx
+                .and_then(|c| c.resource_types.get(target))
+                .is_some_and(|t| t == "AWS::CodeBuild::Project");
+            if is_project {
+                key = Some(format!("{}:{target}", pending.file));
+            }
+        }
+        if key.is_none() {
+            let name = match ctx {
+                Some(c) => c.resolve_string(&pending.name),
+                None => pending.name.as_str().map(str::to_string),
+            };
+            key = name.and_then(|n| by_name.get(n.as_str()).and_then(|k| same_file_first(k)));
+        }
+        if key.is_none() {
+            let expr = pending.name.to_json().to_string();
+            key = by_expr.get(&expr).and_then(|k| same_file_first(k));
+        }
+        resolved.push(key.filter(|k| ws.projects.contains_key(k)));
+    }
+    for (pending, key) in b.pending_links.iter().zip(resolved) {
+        b.out.workspace.pipelines[pending.pipeline].stages[pending.stage].actions[pending.action].project = key;
+    }
+    // a project reading a repo file links to that file when it is among the inputs
+    let repo_files: Vec<String> = b
+        .out
+        .workspace
+        .buildspecs
+        .values()
+        .filter(|bs| bs.owner == "developer")
+        .map(|bs| bs.key.clone())
+        .collect();
+    for project in b.out.workspace.projects.values_mut() {
+        let spec = &mut project.buildspec;
+        if spec.kind != "file" && spec.kind != "default" {
+            continue;
+        }
+        let Some(path) = spec.path.as_deref() else { continue };
+        let wanted = path.trim_start_matches("./");
+        spec.document = repo_files
+            .iter()
+            .find(|f| *f == wanted || f.ends_with(&format!("/{wanted}")))
+            .cloned();
+    }
+}

@@ -1,0 +1,477 @@
+//! normalize: parsed documents -> the workspace model, the Rego `input`.
+//!
+//! Pipelines (from CloudFormation or the CodePipeline API), CodeBuild projects and
+//! buildspecs become plain serializable objects; each carries its `source` (file + path)
+//! so a policy can blame it and `locate` can find its span.
+
+mod buildspec;
+mod cloudformation;
+mod codebuild;
+mod codepipeline;
+mod gates;
+mod link;
+
+pub use gates::GateRules;
+
+use crate::discover::Kind;
+use crate::parse::{Document, Limits, MappedText, Node, ParseError, PathBuf};
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Where a model object was read from: a file and a path into it (see [`PathBuf`]).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceRef {
+    /// Display path of the file.
+    pub file: String,
+    /// JSON-pointer-like path; `#` enters an embedded document.
+    pub path: String,
+}
+
+impl SourceRef {
+    pub(crate) fn new(file: &str, path: &PathBuf) -> Self {
+        SourceRef {
+            file: file.to_string(),
+            path: path.0.clone(),
+        }
+    }
+}
+
+/// The files checked together, as policies see them.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Workspace {
+    /// Every pipeline, with stages in order.
+    pub pipelines: Vec<Pipeline>,
+    /// CodeBuild projects by key.
+    pub projects: BTreeMap<String, Project>,
+    /// Buildspecs (repo files and inline ones) by key.
+    pub buildspecs: BTreeMap<String, Buildspec>,
+    /// The raw parsed files, for policies that want them as written.
+    pub documents: Vec<DocumentInfo>,
+}
+
+/// A raw parsed file in `input.documents`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentInfo {
+    /// Display path.
+    pub file: String,
+    /// What it was classified as.
+    pub kind: Kind,
+    /// The first YAML document (or the JSON value), CloudFormation tags in long form.
+    pub content: Json,
+}
+
+/// A pipeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pipeline {
+    /// Pipeline name (literal) or a rendering of the expression that names it.
+    pub name: String,
+    /// `V1` or `V2` (absent means V1).
+    #[serde(rename = "type")]
+    pub pipeline_type: String,
+    /// Where the pipeline came from: `cloudformation` or `api`.
+    pub format: String,
+    /// Stages in execution order.
+    pub stages: Vec<Stage>,
+    /// The declaration.
+    pub source: SourceRef,
+}
+
+/// A pipeline stage.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stage {
+    /// 0-based position.
+    pub index: usize,
+    /// Stage name.
+    pub name: String,
+    /// Actions (array order carries no meaning; `run_order` does).
+    pub actions: Vec<Action>,
+    /// V2 `beforeEntry` conditions as written, or null.
+    pub before_entry: Json,
+    /// The stage.
+    pub source: SourceRef,
+}
+
+/// A pipeline action.
+#[derive(Debug, Clone, Serialize)]
+pub struct Action {
+    /// Action name.
+    pub name: String,
+    /// Pipeline name (for messages).
+    pub pipeline: String,
+    /// Index of the pipeline in `input.pipelines`.
+    pub pipeline_index: usize,
+    /// Stage name.
+    pub stage: String,
+    /// Stage position.
+    pub stage_index: usize,
+    /// `Source`, `Build`, `Test`, `Deploy`, `Approval`, `Invoke`, `Compute`.
+    pub category: String,
+    /// `AWS`, `ThirdParty`, `Custom`.
+    pub owner: String,
+    /// e.g. `CodeBuild`.
+    pub provider: String,
+    /// Group within the stage; missing means 1; equal means parallel.
+    pub run_order: i64,
+    /// Provider configuration, `EnvironmentVariables` decoded into a list.
+    pub configuration: Map<String, Json>,
+    /// Input artifact names.
+    pub input_artifacts: Vec<String>,
+    /// Output artifact names.
+    pub output_artifacts: Vec<String>,
+    /// Key of the CodeBuild project it runs, when it could be resolved.
+    pub project: Option<String>,
+    /// How the project is named in the action (`ProjectName`), literal or expression.
+    pub project_name: Option<String>,
+    /// Security-gate roles: `sca`, `sast`, `secrets`, `iac`.
+    pub roles: Vec<String>,
+    /// Why each role was given.
+    pub gate_evidence: Vec<Evidence>,
+    /// Whether the platform locks this action (every SCA gate by default).
+    pub locked: bool,
+    /// The action.
+    pub source: SourceRef,
+}
+
+/// Why an action is a gate of some role.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    /// The role.
+    pub role: String,
+    /// Human reason, e.g. `action name "OWASP-Check"`.
+    pub reason: String,
+    /// What it points at.
+    pub source: SourceRef,
+}
+
+/// A CodeBuild project.
+#[derive(Debug, Clone, Serialize)]
+pub struct Project {
+    /// Key in `input.projects`.
+    pub key: String,
+    /// Name, when literal or resolvable.
+    pub name: Option<String>,
+    /// The name as written when it is an expression (`{"Ref":"AWS::StackName"}`).
+    pub name_expr: Option<Json>,
+    /// CloudFormation logical id, for templates.
+    pub logical_id: Option<String>,
+    /// `Source.Type`.
+    pub source_type: Option<String>,
+    /// Where the buildspec comes from.
+    pub buildspec: BuildspecRef,
+    /// Build environment.
+    pub environment: Environment,
+    /// The project.
+    pub source: SourceRef,
+}
+
+/// Where a project's buildspec comes from, and so who owns it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildspecRef {
+    /// `inline` (platform-owned), `file` (repo path), `s3`, `default` (`buildspec.yml` in
+    /// the source root), or `unresolved` (an expression).
+    pub kind: String,
+    /// The path or ARN for `file`/`s3`/`default`.
+    pub path: Option<String>,
+    /// Key in `input.buildspecs` when the buildspec is known (inline, or a checked repo file).
+    pub document: Option<String>,
+    /// The `BuildSpec` entry, or the `Source` entry when absent.
+    pub source: SourceRef,
+}
+
+/// A project's build environment.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Environment {
+    /// `PrivilegedMode`.
+    pub privileged_mode: bool,
+    /// Image.
+    pub image: Option<String>,
+    /// Environment variables.
+    pub variables: Vec<EnvVar>,
+}
+
+/// An environment variable of a project or a pipeline action.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvVar {
+    /// Name.
+    pub name: String,
+    /// Value as written (an expression is rendered as JSON).
+    pub value: String,
+    /// `PLAINTEXT` (default), `PARAMETER_STORE`, `SECRETS_MANAGER`.
+    #[serde(rename = "type")]
+    pub var_type: String,
+    /// The variable.
+    pub source: SourceRef,
+}
+
+/// A buildspec: a repo file (developer-owned) or inline in a project (platform-owned).
+#[derive(Debug, Clone, Serialize)]
+pub struct Buildspec {
+    /// Key in `input.buildspecs`.
+    pub key: String,
+    /// `platform` (inline) or `developer` (repo file).
+    pub owner: String,
+    /// `version` as written (`0.2`).
+    pub version: Option<String>,
+    /// Every command, phase by phase (`finally` blocks included).
+    pub commands: Vec<Command>,
+    /// `phases.install.runtime-versions` with versions as written (`3.10` stays `3.10`).
+    pub runtime_versions: BTreeMap<String, String>,
+    /// The whole buildspec as JSON.
+    pub content: Json,
+    /// The buildspec root.
+    pub source: SourceRef,
+}
+
+/// One buildspec command.
+#[derive(Debug, Clone, Serialize)]
+pub struct Command {
+    /// Phase name.
+    pub phase: String,
+    /// The command text.
+    pub text: String,
+    /// The command.
+    pub source: SourceRef,
+}
+
+/// A located problem found while building the model (e.g. an inline buildspec that
+/// does not parse).
+#[derive(Debug, Clone)]
+pub struct ModelError {
+    /// File.
+    pub file: String,
+    /// The error, spans in that file.
+    pub error: ParseError,
+}
+
+/// A parsed file and what it was classified as.
+#[derive(Debug, Clone)]
+pub struct Classified {
+    /// The parsed file.
+    pub document: Document,
+    /// Its kind.
+    pub kind: Kind,
+}
+
+/// Documents embedded in strings, by file and the path of the string.
+pub type EmbeddedIndex = HashMap<(String, String), Node>;
+
+/// The model and what `locate` needs beyond the parsed files.
+#[derive(Debug, Clone, Default)]
+pub struct Normalized {
+    /// The model.
+    pub workspace: Workspace,
+    /// Embedded documents.
+    pub embedded: EmbeddedIndex,
+    /// Problems met while normalizing.
+    pub errors: Vec<ModelError>,
+}
+
+/// Shared state while normalizing one workspace.
+pub(crate) struct Builder<'a> {
+    pub limits: &'a Limits,
+    pub gates: &'a GateRules,
+    pub out: Normalized,
+    /// Unlinked actions: (pipeline index, stage index, action index, ProjectName node, file).
+    pub pending_links: Vec<link::PendingLink>,
+    /// CloudFormation context of each template, by file.
+    pub templates: HashMap<String, cloudformation::TemplateContext>,
+}
+
+/// Builds the workspace model from classified documents.
+pub fn normalize(docs: &[Classified], limits: &Limits, gates: &GateRules) -> Normalized {
+    let mut b = Builder {
+        limits,
+        gates,
+        out: Normalized::default(),
+        pending_links: Vec::new(),
+        templates: HashMap::new(),
+    };
+    for doc in docs {
+        let Some(root) = doc.document.root() else {
+            continue;
+        };
+        let file = doc.document.file.path.clone();
+        b.out.workspace.documents.push(DocumentInfo {
+            file: file.clone(),
+            kind: doc.kind,
+            content: root.to_json(),
+        });
+        match doc.kind {
+            Kind::Cloudformation => cloudformation::normalize(&mut b, &doc.document, root),
+            Kind::Codepipeline => {
+                let (decl, path) = match root.get("pipeline") {
+                    Some(p) => (p, PathBuf::root().join("pipeline")),
+                    None => (root, PathBuf::root()),
+                };
+                codepipeline::normalize(&mut b, &file, decl, path, "api");
+            }
+            Kind::Codebuild => {
+                if let Some(projects) = root.get("projects") {
+                    let base = PathBuf::root().join("projects");
+                    for (i, p) in projects.items().iter().enumerate() {
+                        codebuild::normalize(&mut b, &doc.document, p, base.join(i), None);
+                    }
+                } else {
+                    codebuild::normalize(&mut b, &doc.document, root, PathBuf::root(), None);
+                }
+            }
+            Kind::Buildspec => {
+                let bs = buildspec::normalize(&file, root, &PathBuf::root(), "developer", file.clone());
+                b.out.workspace.buildspecs.insert(file.clone(), bs);
+            }
+        }
+    }
+    link::link(&mut b);
+    gates::classify(&mut b.out.workspace, b.gates);
+    b.out
+}
+
+/// The text of a scalar, whatever its style.
+pub(crate) fn literal(node: &Node) -> Option<String> {
+    node.as_str().map(str::to_string)
+}
+
+/// A literal's text, or the compact JSON of an expression.
+pub(crate) fn display(node: &Node) -> String {
+    literal(node).unwrap_or_else(|| node.to_json().to_string())
+}
+
+/// The entry under a CloudFormation (`PascalCase`) key or its API (`camelCase` or lower
+/// case) spelling.
+pub(crate) fn field<'n>(node: &'n Node, pascal: &str) -> Option<(&'n Node, &'n str)> {
+    let mut camel = pascal.to_string();
+    if let Some(first) = camel.get(..1) {
+        camel.replace_range(..1, &first.to_ascii_lowercase());
+    }
+    let lower = pascal.to_ascii_lowercase();
+    let found = [pascal, camel.as_str(), lower.as_str()]
+        .into_iter()
+        .find_map(|k| node.entry(k));
+    found.map(|e| (&e.value, e.key.as_str()))
+}
+
+/// Items of a list, with `Fn::If` elements expanded to both branches (worst case) and
+/// `AWS::NoValue` dropped; each with its path.
+pub(crate) fn list_items<'n>(list: &'n Node, path: &PathBuf) -> Vec<(&'n Node, PathBuf)> {
+    let mut out = Vec::new();
+    for (i, item) in list.items().iter().enumerate() {
+        expand_if(item, path.join(i), &mut out);
+    }
+    out
+}
+
+fn expand_if<'n>(node: &'n Node, path: PathBuf, out: &mut Vec<(&'n Node, PathBuf)>) {
+    if let Some(args) = node.get("Fn::If").filter(|_| node.entries().len() == 1) {
+        let base = path.join("Fn::If");
+        for (i, branch) in args.items().iter().enumerate().skip(1).take(2) {
+            expand_if(branch, base.join(i), out);
+        }
+        return;
+    }
+    if node.get("Ref").and_then(Node::as_str) == Some("AWS::NoValue") {
+        return;
+    }
+    out.push((node, path));
+}
+
+/// Builds the text of an inline buildspec from a string, `Fn::Sub` or `Fn::Join`,
+/// mapped onto the outer file; placeholders stand in for substitutions.
+pub(crate) fn inline_text(file: &crate::source::SourceFile, node: &Node) -> Option<MappedText> {
+    if node.as_str().is_some() {
+        return MappedText::from_scalar(file, node);
+    }
+    if let Some(arg) = node.get("Fn::Sub").filter(|_| node.entries().len() == 1) {
+        let template = if arg.as_str().is_some() {
+            arg
+        } else {
+            arg.items().first()?
+        };
+        let raw = MappedText::from_scalar(file, template)?;
+        return Some(substitute(&raw));
+    }
+    if let Some(arg) = node.get("Fn::Join").filter(|_| node.entries().len() == 1) {
+        let (sep, parts) = (arg.items().first()?, arg.items().get(1)?);
+        let sep_text = sep.as_str().unwrap_or("");
+        let mut out = MappedText::default();
+        for (i, part) in parts.items().iter().enumerate() {
+            if i > 0 {
+                out.push_str(sep_text, sep.span);
+            }
+            match part.as_str() {
+                Some(_) => out.push_mapped(&MappedText::from_scalar(file, part)?),
+                None => out.push_str("__CFN_VALUE__", part.span),
+            }
+        }
+        return Some(out);
+    }
+    None
+}
+
+/// `Fn::Sub` text: `${!X}` is a literal `${X}`; other `${...}` become placeholders.
+fn substitute(raw: &MappedText) -> MappedText {
+    let text = &raw.text;
+    let mut out = MappedText::default();
+    let mut i = 0;
+    while let Some(rel) = text[i..].find("${") {
+        let at = i + rel;
+        out.push_slice(raw, i..at);
+        let Some(close) = text[at..].find('}') else {
+            i = at;
+            break;
+        };
+        let inner = &text[at + 2..at + close];
+        if let Some(lit) = inner.strip_prefix('!') {
+            out.push_slice(raw, at..at + 2);
+            let lit_start = at + 3;
+            out.push_slice(raw, lit_start..lit_start + lit.len() + 1);
+        } else {
+            out.push_str("__CFN_SUB__", raw.range_at(at));
+        }
+        i = at + close + 1;
+    }
+    out.push_slice(raw, i..text.len());
+    out
+}
+
+/// Parses an inline buildspec and registers it; returns its key, or records the error.
+pub(crate) fn add_inline_buildspec(
+    b: &mut Builder<'_>,
+    file: &Arc<crate::source::SourceFile>,
+    node: &Node,
+    path: &PathBuf,
+) -> Option<String> {
+    let text = inline_text(file, node)?;
+    match crate::parse::parse_embedded(&text, b.limits) {
+        Ok(root) => {
+            let key = format!("{}{}", file.path, path);
+            let bs = buildspec::normalize(&file.path, &root, &path.embedded(), "platform", key.clone());
+            b.out.workspace.buildspecs.insert(key.clone(), bs);
+            b.out
+                .embedded
+                .insert((file.path.clone(), path.0.clone()), root);
+            Some(key)
+        }
+        Err(mut error) => {
+            error.message = format!("inline buildspec does not parse: {}", error.message);
+            b.out.errors.push(ModelError {
+                file: file.path.clone(),
+                error,
+            });
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sub_escapes_and_placeholders() {
+        let mut raw = MappedText::default();
+        raw.push_str("echo ${!HOME} ${AWS::Region} done", crate::source::Span::new(0, 1));
+        assert_eq!(substitute(&raw).text, "echo ${HOME} __CFN_SUB__ done");
+    }
+}

@@ -1,0 +1,282 @@
+//! evaluate: load Rego policies (built-in pack and user folders), compile them once, and
+//! evaluate them over a workspace model.
+
+mod finding;
+mod metadata;
+
+pub use finding::{Finding, Target};
+pub use metadata::{parse_metadata, MetadataError, PolicyMetadata, Severity};
+
+use crate::error::Error;
+use crate::model::Workspace;
+use crate::source::SourceFile;
+use serde::Serialize;
+use std::path::Path;
+use std::sync::Arc;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
+
+/// One policy: its metadata, Rego package and where it came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Policy {
+    /// METADATA.
+    #[serde(flatten)]
+    pub metadata: PolicyMetadata,
+    /// Rego package, e.g. `stagegate.policies.build_without_sca`.
+    pub package: String,
+    /// `built-in` or the policy file's path.
+    pub origin: String,
+}
+
+/// A Rego file to load.
+#[derive(Debug, Clone)]
+struct RegoFile {
+    file: Arc<SourceFile>,
+    builtin: bool,
+}
+
+/// A policy that could not be evaluated (fail closed: the check fails).
+#[derive(Debug, Clone)]
+pub struct EvalError {
+    /// Policy id.
+    pub policy: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// The loaded policies and the compiled engine, cloned per workspace.
+#[derive(Clone)]
+pub struct PolicySet {
+    engine: regorus::Engine,
+    policies: Vec<Policy>,
+    tests: Vec<Arc<SourceFile>>,
+}
+
+impl std::fmt::Debug for PolicySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicySet").field("policies", &self.policies).finish()
+    }
+}
+
+/// Collects Rego files for a [`PolicySet`].
+#[derive(Debug, Default, Clone)]
+pub struct PolicySources {
+    files: Vec<RegoFile>,
+}
+
+impl PolicySources {
+    /// Adds the built-in pack (embedded in the binary).
+    pub fn builtin(&mut self) {
+        for (path, text) in BUILTIN_FILES {
+            self.files.push(RegoFile {
+                file: Arc::new(SourceFile::new(*path, *text)),
+                builtin: true,
+            });
+        }
+    }
+
+    /// Adds every `.rego` file below `dir` (`<id>/policy.rego`, helpers, `*_test.rego`).
+    pub fn dir(&mut self, dir: &Path) -> Result<(), Error> {
+        if !dir.is_dir() {
+            return Err(Error::Io {
+                path: dir.display().to_string(),
+                message: "not a directory".into(),
+            });
+        }
+        let mut paths = Vec::new();
+        let walker = ignore::WalkBuilder::new(dir)
+            .standard_filters(false)
+            .sort_by_file_name(|a, b| a.cmp(b))
+            .build();
+        for entry in walker {
+            let entry = entry.map_err(|e| Error::Io {
+                path: dir.display().to_string(),
+                message: e.to_string(),
+            })?;
+            if entry.path().extension().is_some_and(|e| e == "rego") {
+                paths.push(entry.into_path());
+            }
+        }
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            self.files.push(RegoFile {
+                file: Arc::new(SourceFile::new(crate::discover::display_path(&path), text)),
+                builtin: false,
+            });
+        }
+        Ok(())
+    }
+
+    /// Adds one policy from memory.
+    pub fn text(&mut self, path: &str, text: &str) {
+        self.files.push(RegoFile {
+            file: Arc::new(SourceFile::new(path, text)),
+            builtin: false,
+        });
+    }
+}
+
+fn package_of(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("package "))
+        .map(|p| p.trim().to_string())
+}
+
+fn is_test_file(path: &str) -> bool {
+    path.ends_with("_test.rego")
+}
+
+impl PolicySet {
+    /// Parses METADATA, compiles every module, and evaluates each policy once over an empty
+    /// workspace, so that a broken policy fails here rather than on the tenth file.
+    pub fn load(sources: PolicySources) -> Result<PolicySet, Error> {
+        let mut engine = regorus::Engine::new();
+        let mut policies: Vec<Policy> = Vec::new();
+        let mut tests = Vec::new();
+        for rego in &sources.files {
+            let path = rego.file.path.clone();
+            if is_test_file(&path) {
+                tests.push(rego.file.clone());
+                continue;
+            }
+            engine
+                .add_policy(path.clone(), rego.file.text.clone())
+                .map_err(|e| Error::Policy {
+                    path: path.clone(),
+                    message: format!("{e}"),
+                })?;
+            // a module with METADATA declares a policy; others are helper libraries
+            if !rego.file.text.lines().any(|l| l.trim() == "# METADATA") {
+                continue;
+            }
+            let metadata = parse_metadata(&rego.file).map_err(|e| {
+                let lc = rego.file.line_column(e.span.start);
+                Error::Policy {
+                    path: format!("{path}:{}:{}", lc.line, lc.column),
+                    message: e.message,
+                }
+            })?;
+            let package = package_of(&rego.file.text).ok_or_else(|| Error::Policy {
+                path: path.clone(),
+                message: "no `package` declaration".into(),
+            })?;
+            if let Some(other) = policies.iter().find(|p| p.metadata.id == metadata.id) {
+                return Err(Error::Policy {
+                    path,
+                    message: format!("policy id `{}` is already defined by {}", metadata.id, other.origin),
+                });
+            }
+            policies.push(Policy {
+                metadata,
+                package,
+                origin: if rego.builtin { "built-in".into() } else { path },
+            });
+        }
+        let set = PolicySet {
+            engine,
+            policies,
+            tests,
+        };
+        let (_, errors) = set.evaluate(&Workspace::default());
+        if let Some(e) = errors.into_iter().next() {
+            let origin = set
+                .policy(&e.policy)
+                .map_or_else(|| e.policy.clone(), |p| p.origin.clone());
+            return Err(Error::Policy {
+                path: origin,
+                message: format!("policy `{}` fails to evaluate: {}", e.policy, e.message),
+            });
+        }
+        Ok(set)
+    }
+
+    /// Every loaded policy.
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// A policy by id.
+    pub fn policy(&self, id: &str) -> Option<&Policy> {
+        self.policies.iter().find(|p| p.metadata.id == id)
+    }
+
+    /// Keeps only the policies `keep` accepts.
+    pub fn retain(&mut self, keep: impl Fn(&Policy) -> bool) {
+        self.policies.retain(keep);
+    }
+
+    /// Evaluates every policy's `deny` set over the workspace. A policy that errors or
+    /// returns malformed findings is reported in the second list: the check must fail.
+    pub fn evaluate(&self, workspace: &Workspace) -> (Vec<Finding>, Vec<EvalError>) {
+        let mut findings = Vec::new();
+        let mut errors = Vec::new();
+        let input = match serde_json::to_value(workspace) {
+            Ok(v) => regorus::Value::from(v),
+            Err(e) => {
+                errors.push(EvalError {
+                    policy: "(all)".into(),
+                    message: format!("cannot serialize the workspace model: {e}"),
+                });
+                return (findings, errors);
+            }
+        };
+        let mut engine = self.engine.clone();
+        engine.set_input(input);
+        for policy in &self.policies {
+            let id = &policy.metadata.id;
+            let result = engine.eval_rule(format!("data.{}.deny", policy.package));
+            let decoded = result
+                .map_err(|e| format!("{e}"))
+                .and_then(|v| Finding::decode_set(id, &v));
+            match decoded {
+                Ok(mut f) => findings.append(&mut f),
+                Err(message) => errors.push(EvalError {
+                    policy: id.clone(),
+                    message,
+                }),
+            }
+        }
+        (findings, errors)
+    }
+
+    /// Runs every `test_*` rule of the loaded `*_test.rego` files; returns
+    /// (test name, passed or the failure) per test.
+    pub fn run_tests(&self) -> Result<Vec<(String, Result<(), String>)>, Error> {
+        let mut engine = self.engine.clone();
+        let mut results = Vec::new();
+        for file in &self.tests {
+            engine
+                .add_policy(file.path.clone(), file.text.clone())
+                .map_err(|e| Error::Policy {
+                    path: file.path.clone(),
+                    message: format!("{e}"),
+                })?;
+        }
+        for file in &self.tests {
+            let Some(package) = package_of(&file.text) else {
+                continue;
+            };
+            let mut names: Vec<&str> = file
+                .text
+                .lines()
+                .filter_map(|l| l.strip_prefix("test_"))
+                .filter_map(|rest| rest.split(|c: char| !(c.is_alphanumeric() || c == '_')).next())
+                .collect();
+            names.dedup();
+            for name in names {
+                let rule = format!("data.{package}.test_{name}");
+                let outcome = match engine.eval_rule(rule.clone()) {
+                    Ok(v) if v == regorus::Value::from(true) => Ok(()),
+                    Ok(v) => Err(format!("evaluated to {v}")),
+                    Err(e) => Err(format!("{e}")),
+                };
+                results.push((format!("{}: test_{name}", file.path), outcome));
+            }
+        }
+        Ok(results)
+    }
+}

@@ -1,0 +1,134 @@
+//! The result of a check: located violations, problems, notes and a summary. Owned,
+//! `Send`, serializable; the CLI renders it.
+
+use crate::policy::Severity;
+use crate::source::{SourceFile, Span};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A place in a file, 1-based lines and columns (end inclusive of its last character).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Location {
+    /// Display path.
+    pub path: String,
+    /// Start line.
+    pub line: usize,
+    /// Start column.
+    pub column: usize,
+    /// End line.
+    pub end_line: usize,
+    /// End column.
+    pub end_column: usize,
+    /// Byte range in the file.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl Location {
+    /// Locates a span of a file.
+    pub fn new(file: &SourceFile, span: Span) -> Location {
+        let start = file.line_column(span.start);
+        let end = file.line_column(span.end.max(span.start + 1) - 1);
+        Location {
+            path: file.path.clone(),
+            line: start.line,
+            column: start.column,
+            end_line: end.line.max(start.line),
+            end_column: if end.line > start.line { end.column } else { end.column.max(start.column) },
+            span,
+        }
+    }
+}
+
+/// A secondary place of a violation, with what it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct Related {
+    /// Label.
+    pub message: String,
+    /// Where.
+    pub location: Location,
+}
+
+/// A located finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Violation {
+    /// Policy id.
+    pub policy: String,
+    /// Policy title.
+    pub title: String,
+    /// Severity from METADATA.
+    pub severity: Severity,
+    /// The finding's message.
+    pub message: String,
+    /// Primary place.
+    pub location: Location,
+    /// Label of the primary place.
+    #[serde(skip)]
+    pub label: Option<String>,
+    /// Related places.
+    pub related: Vec<Related>,
+    /// Stable identity across line moves: policy + logical paths, no line numbers.
+    pub fingerprint: String,
+}
+
+/// A file or policy that could not be fully checked. Any problem fails the check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// What went wrong.
+    pub message: String,
+    /// Where, when known.
+    pub location: Option<Location>,
+    /// Other places that explain it.
+    pub related: Vec<Related>,
+}
+
+/// Something worth saying that does not fail the check (a skipped file).
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    /// Display path.
+    pub path: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// Counts.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Summary {
+    /// Input files checked (parsed and recognised).
+    pub files: usize,
+    /// Pipelines modelled.
+    pub pipelines: usize,
+    /// Violations.
+    pub findings: usize,
+    /// Problems.
+    pub errors: usize,
+}
+
+/// Everything one check produced.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Report {
+    /// Counts.
+    pub summary: Summary,
+    /// Violations, ordered by file, line, policy.
+    pub violations: Vec<Violation>,
+    /// Problems (bad input files, failing policies).
+    pub errors: Vec<Problem>,
+    /// Skipped files and other notes.
+    pub notes: Vec<Note>,
+    /// The files read, for rendering snippets.
+    #[serde(skip)]
+    pub sources: BTreeMap<String, Arc<SourceFile>>,
+}
+
+impl Report {
+    /// The most severe violation's severity, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.violations.iter().map(|v| v.severity).max()
+    }
+
+    /// Counts violations at each severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.violations.iter().filter(|v| v.severity == severity).count()
+    }
+}
