@@ -28,12 +28,22 @@ fn main() {
     let mut code = String::from("/// Built-in policy files: (path under `policies/`, text).\npub(crate) static BUILTIN_FILES: &[(&str, &str)] = &[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
-        let rel = f.strip_prefix(&root).expect("below root").to_string_lossy().replace('\\', "/");
+        let rel = f
+            .strip_prefix(&root)
+            .expect("below root")
+            .to_string_lossy()
+            .replace('\\', "/");
         let abs = f.canonicalize().expect("readable policy file");
-        writeln!(code, "    ({:?}, include_str!({:?})),", format!("policies/{rel}"), abs.display().to_string())
-            .expect("write to string");
+        writeln!(
+            code,
+            "    ({:?}, include_str!({:?})),",
+            format!("policies/{rel}"),
+            abs.display().to_string()
+        )
+        .expect("write to string");
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("builtin_policies.rs");
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("builtin_policies.rs");
     std::fs::write(out, code).expect("write generated file");
 }

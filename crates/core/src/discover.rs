@@ -150,17 +150,21 @@ pub fn classify(path: &str, root: &Node) -> Option<Kind> {
             return Some(Kind::Cloudformation);
         }
     }
-    if root.get("pipeline").is_some_and(|p| p.get("stages").is_some())
+    if root
+        .get("pipeline")
+        .is_some_and(|p| p.get("stages").is_some())
         || (root.get("stages").is_some() && root.get("name").is_some())
     {
         return Some(Kind::Codepipeline);
     }
     if root.get("projects").is_some_and(|p| !p.items().is_empty())
-        || (root.get("name").is_some() && root.get("source").is_some_and(|s| s.get("type").is_some()))
+        || (root.get("name").is_some()
+            && root.get("source").is_some_and(|s| s.get("type").is_some()))
     {
         return Some(Kind::Codebuild);
     }
-    if root.get("version").is_some() && (root.get("phases").is_some() || root.get("batch").is_some())
+    if root.get("version").is_some()
+        && (root.get("phases").is_some() || root.get("batch").is_some())
     {
         return Some(Kind::Buildspec);
     }
@@ -183,21 +187,36 @@ mod tests {
 
     #[test]
     fn classifies_by_content() {
-        assert_eq!(kind("x.yml", "version: 0.2\nphases: {}\n"), Some(Kind::Buildspec));
         assert_eq!(
-            kind("t.yaml", "Resources:\n  P:\n    Type: AWS::CodePipeline::Pipeline\n"),
+            kind("x.yml", "version: 0.2\nphases: {}\n"),
+            Some(Kind::Buildspec)
+        );
+        assert_eq!(
+            kind(
+                "t.yaml",
+                "Resources:\n  P:\n    Type: AWS::CodePipeline::Pipeline\n"
+            ),
             Some(Kind::Cloudformation)
         );
         assert_eq!(
-            kind("p.json", r#"{"pipeline": {"name": "p", "stages": []}, "metadata": {}}"#),
+            kind(
+                "p.json",
+                r#"{"pipeline": {"name": "p", "stages": []}, "metadata": {}}"#
+            ),
             Some(Kind::Codepipeline)
         );
         assert_eq!(
-            kind("p.json", r#"{"projects": [{"name": "a"}], "projectsNotFound": []}"#),
+            kind(
+                "p.json",
+                r#"{"projects": [{"name": "a"}], "projectsNotFound": []}"#
+            ),
             Some(Kind::Codebuild)
         );
         assert_eq!(kind("other.yml", "jobs: {}\n"), None);
-        assert_eq!(kind("buildspec-sca.yml", "env: {}\n"), Some(Kind::Buildspec));
+        assert_eq!(
+            kind("buildspec-sca.yml", "env: {}\n"),
+            Some(Kind::Buildspec)
+        );
     }
 
     #[test]

@@ -139,7 +139,9 @@ impl Linter {
                     Some(kind) => classified.push(Classified { document, kind }),
                     None if explicit => report.notes.push(Note {
                         path,
-                        message: "not a pipeline, CodeBuild project, template or buildspec; skipped".into(),
+                        message:
+                            "not a pipeline, CodeBuild project, template or buildspec; skipped"
+                                .into(),
                     }),
                     None => {}
                 },
@@ -168,7 +170,10 @@ impl Linter {
         let (findings, eval_errors) = self.policies.evaluate(&normalized.workspace);
         for e in eval_errors {
             report.errors.push(Problem {
-                message: format!("policy `{}` failed to evaluate, so the check fails: {}", e.policy, e.message),
+                message: format!(
+                    "policy `{}` failed to evaluate, so the check fails: {}",
+                    e.policy, e.message
+                ),
                 location: None,
                 related: Vec::new(),
             });
@@ -194,13 +199,20 @@ impl Linter {
             }
         }
         report.violations.sort_by(|a, b| {
-            (&a.location.path, a.location.line, a.location.column, &a.policy, &a.fingerprint).cmp(&(
-                &b.location.path,
-                b.location.line,
-                b.location.column,
-                &b.policy,
-                &b.fingerprint,
-            ))
+            (
+                &a.location.path,
+                a.location.line,
+                a.location.column,
+                &a.policy,
+                &a.fingerprint,
+            )
+                .cmp(&(
+                    &b.location.path,
+                    b.location.line,
+                    b.location.column,
+                    &b.policy,
+                    &b.fingerprint,
+                ))
         });
         report.summary = Summary {
             files: classified.len(),

@@ -39,7 +39,11 @@ impl Sources<'_> {
 
 /// Turns a finding into a violation; `Err` when a target names a file that is not an input
 /// (the policy returned something that is not a model `source`).
-pub fn locate(finding: &Finding, policy: &Policy, sources: &Sources<'_>) -> Result<Violation, String> {
+pub fn locate(
+    finding: &Finding,
+    policy: &Policy,
+    sources: &Sources<'_>,
+) -> Result<Violation, String> {
     let mut located = Vec::new();
     for target in &finding.at {
         let location = sources.locate(&target.source).ok_or_else(|| {

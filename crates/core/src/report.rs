@@ -35,7 +35,11 @@ impl Location {
             line: start.line,
             column: start.column,
             end_line: end.line.max(start.line),
-            end_column: if end.line > start.line { end.column } else { end.column.max(start.column) },
+            end_column: if end.line > start.line {
+                end.column
+            } else {
+                end.column.max(start.column)
+            },
             span,
         }
     }
@@ -129,6 +133,9 @@ impl Report {
 
     /// Counts violations at each severity.
     pub fn count(&self, severity: Severity) -> usize {
-        self.violations.iter().filter(|v| v.severity == severity).count()
+        self.violations
+            .iter()
+            .filter(|v| v.severity == severity)
+            .count()
     }
 }

@@ -8,7 +8,13 @@ use std::collections::BTreeMap;
 const PHASES: &[&str] = &["install", "pre_build", "build", "post_build"];
 
 /// Builds the buildspec model; `base` is the path of the root (ends in `#` when embedded).
-pub(crate) fn normalize(file: &str, root: &Node, base: &PathBuf, owner: &str, key: String) -> Buildspec {
+pub(crate) fn normalize(
+    file: &str,
+    root: &Node,
+    base: &PathBuf,
+    owner: &str,
+    key: String,
+) -> Buildspec {
     let version = root.get("version").and_then(literal);
     let mut commands = Vec::new();
     let mut runtime_versions = BTreeMap::new();

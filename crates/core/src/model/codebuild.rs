@@ -1,7 +1,10 @@
 //! normalize: a CodeBuild project (CloudFormation `Properties` or API JSON) -> [`Project`],
 //! with buildspec ownership: `inline`, `file`, `s3`, `default` or `unresolved`.
 
-use super::{add_inline_buildspec, display, field, literal, Builder, BuildspecRef, EnvVar, Environment, Project, SourceRef};
+use super::{
+    add_inline_buildspec, display, field, literal, Builder, BuildspecRef, EnvVar, Environment,
+    Project, SourceRef,
+};
 use crate::parse::{Document, Node, PathBuf};
 
 /// Adds the project described by `node`. `logical_id` is set for CloudFormation resources.
@@ -18,15 +21,25 @@ pub(crate) fn normalize(
         Some(n) => match literal(n) {
             Some(s) => (Some(s), None),
             None => {
-                let resolved = logical_id.and_then(|_| b.templates.get(file)).and_then(|t| t.resolve_string(n));
+                let resolved = logical_id
+                    .and_then(|_| b.templates.get(file))
+                    .and_then(|t| t.resolve_string(n));
                 (resolved, Some(n.to_json()))
             }
         },
         None => (None, None),
     };
-    let key = format!("{file}:{}", logical_id.map(str::to_string).or_else(|| name.clone()).unwrap_or_else(|| path.0.clone()));
+    let key = format!(
+        "{file}:{}",
+        logical_id
+            .map(str::to_string)
+            .or_else(|| name.clone())
+            .unwrap_or_else(|| path.0.clone())
+    );
     let source_entry = field(node, "Source");
-    let source_type = source_entry.and_then(|(s, _)| field(s, "Type")).and_then(|(n, _)| literal(n));
+    let source_type = source_entry
+        .and_then(|(s, _)| field(s, "Type"))
+        .and_then(|(n, _)| literal(n));
     let buildspec = match source_entry {
         Some((source, source_key)) => {
             let source_path = path.join(source_key);
@@ -63,12 +76,17 @@ pub(crate) fn normalize(
             source_type,
             buildspec,
             environment,
-            source: SourceRef::new(file, &path),
+            source: SourceRef::new(file, &super::object_path(&path)),
         },
     );
 }
 
-fn classify_buildspec(b: &mut Builder<'_>, doc: &Document, spec: &Node, path: &PathBuf) -> BuildspecRef {
+fn classify_buildspec(
+    b: &mut Builder<'_>,
+    doc: &Document,
+    spec: &Node,
+    path: &PathBuf,
+) -> BuildspecRef {
     let file = &doc.file.path;
     let at = SourceRef::new(file, path);
     let make = |kind: &str, p: Option<String>, document: Option<String>| BuildspecRef {
@@ -92,7 +110,11 @@ fn classify_buildspec(b: &mut Builder<'_>, doc: &Document, spec: &Node, path: &P
         // a parameter's default, when there is one, is what gets deployed
         if let Some(value) = b.templates.get(file).and_then(|t| t.resolve_string(spec)) {
             if !looks_inline(&value) {
-                let kind = if value.contains(":s3:::") { "s3" } else { "file" };
+                let kind = if value.contains(":s3:::") {
+                    "s3"
+                } else {
+                    "file"
+                };
                 return make(kind, Some(value), None);
             }
         }

@@ -1,21 +1,27 @@
 //! normalize: a pipeline declaration (CloudFormation `Properties` or API `pipeline`) ->
 //! [`Pipeline`], stages in order, actions with `run_order` defaulting to 1.
 
-use super::{display, field, link::PendingLink, list_items, literal, Action, Builder, Pipeline, SourceRef, Stage};
+use super::{
+    display, field, link::PendingLink, list_items, literal, Action, Builder, Pipeline, SourceRef,
+    Stage,
+};
 use crate::parse::{Node, PathBuf};
 use serde_json::{Map, Value as Json};
 
 /// Adds the pipeline declared by `decl` (at `path` in `file`).
 pub(crate) fn normalize(b: &mut Builder<'_>, file: &str, decl: &Node, path: PathBuf, format: &str) {
     let pipeline_index = b.out.workspace.pipelines.len();
-    let name = field(decl, "Name").map_or_else(|| "(unnamed pipeline)".to_string(), |(n, _)| display(n));
+    let name =
+        field(decl, "Name").map_or_else(|| "(unnamed pipeline)".to_string(), |(n, _)| display(n));
     let pipeline_type = field(decl, "PipelineType")
         .and_then(|(n, _)| literal(n))
         .unwrap_or_else(|| "V1".into());
     let mut stages = Vec::new();
     if let Some((list, key)) = field(decl, "Stages") {
         let stages_path = path.join(key);
-        for (stage_index, (stage, stage_path)) in list_items(list, &stages_path).into_iter().enumerate() {
+        for (stage_index, (stage, stage_path)) in
+            list_items(list, &stages_path).into_iter().enumerate()
+        {
             let stage_name = field(stage, "Name").map_or_else(String::new, |(n, _)| display(n));
             let mut actions = Vec::new();
             if let Some((list, key)) = field(stage, "Actions") {
@@ -54,7 +60,7 @@ pub(crate) fn normalize(b: &mut Builder<'_>, file: &str, decl: &Node, path: Path
         pipeline_type,
         format: format.to_string(),
         stages,
-        source: SourceRef::new(file, &path),
+        source: SourceRef::new(file, &super::object_path(&path)),
     });
 }
 
@@ -89,7 +95,11 @@ fn build_action<'n>(file: &str, node: &'n Node, path: &PathBuf) -> (Action, Opti
             .map(|(list, _)| {
                 list.items()
                     .iter()
-                    .filter_map(|a| field(a, "Name").map(|(n, _)| display(n)).or_else(|| literal(a)))
+                    .filter_map(|a| {
+                        field(a, "Name")
+                            .map(|(n, _)| display(n))
+                            .or_else(|| literal(a))
+                    })
                     .collect()
             })
             .unwrap_or_default()

@@ -22,23 +22,48 @@ impl Default for GateRules {
                 .iter()
                 .map(|(role, re)| {
                     // the patterns are constants; a typo is a programming error caught by tests
-                    let re = Regex::new(re).unwrap_or_else(|e| panic!("built-in gate pattern: {e}"));
+                    let re =
+                        Regex::new(re).unwrap_or_else(|e| panic!("built-in gate pattern: {e}"));
                     ((*role).to_string(), re)
                 })
                 .collect()
         };
         GateRules {
             name_patterns: build(&[
-                ("sca", r"\b(sca|software composition|dependency (check|scan|scanning|audit)|owasp|snyk|trivy|grype|osv)\b"),
-                ("sast", r"\b(sast|static (code |application )?(security )?(analysis|scan|scanning)|codeguru|semgrep|sonar(qube|cloud| scanner)?|bandit|checkmarx|codeql|fortify|brakeman|gosec)\b"),
-                ("secrets", r"\b(secrets? (scan|scanning|detection|detect|check)|gitleaks|trufflehog|detect secrets|git secrets)\b"),
-                ("iac", r"\b(iac (scan|scanning|security|check)|checkov|cfn nag|cfn guard|tfsec|cdk nag|kics|terrascan)\b"),
+                (
+                    "sca",
+                    r"\b(sca|software composition|dependency (check|scan|scanning|audit)|owasp|snyk|trivy|grype|osv)\b",
+                ),
+                (
+                    "sast",
+                    r"\b(sast|static (code |application )?(security )?(analysis|scan|scanning)|codeguru|semgrep|sonar(qube|cloud| scanner)?|bandit|checkmarx|codeql|fortify|brakeman|gosec)\b",
+                ),
+                (
+                    "secrets",
+                    r"\b(secrets? (scan|scanning|detection|detect|check)|gitleaks|trufflehog|detect secrets|git secrets)\b",
+                ),
+                (
+                    "iac",
+                    r"\b(iac (scan|scanning|security|check)|checkov|cfn nag|cfn guard|tfsec|cdk nag|kics|terrascan)\b",
+                ),
             ]),
             command_patterns: build(&[
-                ("sca", r"(dependency-check|\bsnyk (test|monitor)\b|\btrivy (fs|filesystem|image|repo|repository|rootfs|sbom)\b|\bgrype\b|\bosv-scanner\b|\bnpm audit\b|\byarn audit\b|\bpip-audit\b|\bsafety check\b)"),
-                ("sast", r"\b(semgrep|bandit|sonar-scanner|codeql|brakeman|gosec)\b"),
-                ("secrets", r"\b(gitleaks|trufflehog|detect-secrets|git secrets)\b"),
-                ("iac", r"(\bcheckov\b|\bcfn_nag|\bcfn-nag|\btfsec\b|\bkics\b|\bterrascan\b|\bcfn-guard\b|\btrivy config\b)"),
+                (
+                    "sca",
+                    r"(dependency-check|\bsnyk (test|monitor)\b|\btrivy (fs|filesystem|image|repo|repository|rootfs|sbom)\b|\bgrype\b|\bosv-scanner\b|\bnpm audit\b|\byarn audit\b|\bpip-audit\b|\bsafety check\b)",
+                ),
+                (
+                    "sast",
+                    r"\b(semgrep|bandit|sonar-scanner|codeql|brakeman|gosec)\b",
+                ),
+                (
+                    "secrets",
+                    r"\b(gitleaks|trufflehog|detect-secrets|git secrets)\b",
+                ),
+                (
+                    "iac",
+                    r"(\bcheckov\b|\bcfn_nag|\bcfn-nag|\btfsec\b|\bkics\b|\bterrascan\b|\bcfn-guard\b|\btrivy config\b)",
+                ),
             ]),
             locked_roles: vec!["sca".to_string()],
         }
@@ -55,7 +80,12 @@ pub fn normalize_name(name: &str) -> String {
             out.push(' ');
             continue;
         }
-        if i > 0 && c.is_uppercase() {
+        if i > 0
+            && chars[i - 1].is_alphanumeric()
+            && chars[i - 1].is_ascii_digit() != c.is_ascii_digit()
+        {
+            out.push(' ');
+        } else if i > 0 && c.is_uppercase() {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
@@ -75,11 +105,19 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                 let mut evidence = Vec::new();
                 let mut names = vec![
                     ("action name", action.name.clone(), action.source.clone()),
-                    ("action provider", action.provider.clone(), action.source.clone()),
+                    (
+                        "action provider",
+                        action.provider.clone(),
+                        action.source.clone(),
+                    ),
                 ];
                 let project = action.project.as_ref().and_then(|k| ws.projects.get(k));
                 if let Some(p) = project {
-                    let name = p.name.clone().or_else(|| p.logical_id.clone()).unwrap_or_default();
+                    let name = p
+                        .name
+                        .clone()
+                        .or_else(|| p.logical_id.clone())
+                        .unwrap_or_default();
                     names.push(("project name", name, p.source.clone()));
                 } else if let Some(n) = &action.project_name {
                     names.push(("project name", n.clone(), action.source.clone()));
@@ -103,7 +141,11 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                 for cmd in inline.map(|b| b.commands.as_slice()).unwrap_or_default() {
                     let lower = cmd.text.to_lowercase();
                     for (role, re) in &rules.command_patterns {
-                        if re.is_match(&lower) && !evidence.iter().any(|e| &e.role == role && e.reason.starts_with("runs")) {
+                        if re.is_match(&lower)
+                            && !evidence
+                                .iter()
+                                .any(|e| &e.role == role && e.reason.starts_with("runs"))
+                        {
                             evidence.push(Evidence {
                                 role: role.clone(),
                                 reason: format!("runs `{}`", first_line(&cmd.text)),
@@ -124,7 +166,11 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
 }
 
 fn first_line(text: &str) -> &str {
-    let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
     match line.char_indices().nth(60) {
         Some((i, _)) => &line[..i],
         None => line,
@@ -137,10 +183,13 @@ mod tests {
 
     #[test]
     fn names_split_in_every_case_style() {
-        assert_eq!(normalize_name("OWASPDependencyCheck"), "owasp dependency check");
+        assert_eq!(
+            normalize_name("OWASPDependencyCheck"),
+            "owasp dependency check"
+        );
         assert_eq!(normalize_name("dependency_check"), "dependency check");
         assert_eq!(normalize_name("sca-scan"), "sca scan");
-        assert_eq!(normalize_name("ScaProject4F2A9C1D"), "sca project4 f2 a9 c1 d");
+        assert_eq!(normalize_name("Sca2"), "sca 2");
     }
 
     #[test]

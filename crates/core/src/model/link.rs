@@ -63,7 +63,8 @@ pub(crate) fn link(b: &mut Builder<'_>) {
         resolved.push(key.filter(|k| ws.projects.contains_key(k)));
     }
     for (pending, key) in b.pending_links.iter().zip(resolved) {
-        b.out.workspace.pipelines[pending.pipeline].stages[pending.stage].actions[pending.action].project = key;
+        b.out.workspace.pipelines[pending.pipeline].stages[pending.stage].actions[pending.action]
+            .project = key;
     }
     // a project reading a repo file links to that file when it is among the inputs
     let repo_files: Vec<String> = b
@@ -79,7 +80,9 @@ pub(crate) fn link(b: &mut Builder<'_>) {
         if spec.kind != "file" && spec.kind != "default" {
             continue;
         }
-        let Some(path) = spec.path.as_deref() else { continue };
+        let Some(path) = spec.path.as_deref() else {
+            continue;
+        };
         let wanted = path.trim_start_matches("./");
         spec.document = repo_files
             .iter()

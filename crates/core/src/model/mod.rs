@@ -318,7 +318,8 @@ pub fn normalize(docs: &[Classified], limits: &Limits, gates: &GateRules) -> Nor
                 }
             }
             Kind::Buildspec => {
-                let bs = buildspec::normalize(&file, root, &PathBuf::root(), "developer", file.clone());
+                let bs =
+                    buildspec::normalize(&file, root, &PathBuf::root(), "developer", file.clone());
                 b.out.workspace.buildspecs.insert(file.clone(), bs);
             }
         }
@@ -326,6 +327,15 @@ pub fn normalize(docs: &[Classified], limits: &Limits, gates: &GateRules) -> Nor
     link::link(&mut b);
     gates::classify(&mut b.out.workspace, b.gates);
     b.out
+}
+
+/// The path that names a model object: a CloudFormation resource (its logical id) rather
+/// than its `Properties`, so findings show the resource's line.
+pub(crate) fn object_path(path: &PathBuf) -> PathBuf {
+    match path.0.strip_suffix("/Properties") {
+        Some(resource) if path.0.starts_with("/Resources/") => PathBuf(resource.to_string()),
+        _ => path.clone(),
+    }
 }
 
 /// The text of a scalar, whatever its style.
@@ -446,7 +456,8 @@ pub(crate) fn add_inline_buildspec(
     match crate::parse::parse_embedded(&text, b.limits) {
         Ok(root) => {
             let key = format!("{}{}", file.path, path);
-            let bs = buildspec::normalize(&file.path, &root, &path.embedded(), "platform", key.clone());
+            let bs =
+                buildspec::normalize(&file.path, &root, &path.embedded(), "platform", key.clone());
             b.out.workspace.buildspecs.insert(key.clone(), bs);
             b.out
                 .embedded
@@ -471,7 +482,10 @@ mod tests {
     #[test]
     fn sub_escapes_and_placeholders() {
         let mut raw = MappedText::default();
-        raw.push_str("echo ${!HOME} ${AWS::Region} done", crate::source::Span::new(0, 1));
+        raw.push_str(
+            "echo ${!HOME} ${AWS::Region} done",
+            crate::source::Span::new(0, 1),
+        );
         assert_eq!(substitute(&raw).text, "echo ${HOME} __CFN_SUB__ done");
     }
 }

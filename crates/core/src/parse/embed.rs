@@ -86,7 +86,10 @@ impl MappedText {
                 (c, c.len_utf8())
             };
             let mut buf = [0u8; 4];
-            out.push_str(ch.encode_utf8(&mut buf), Span::new(base + i, base + i + len));
+            out.push_str(
+                ch.encode_utf8(&mut buf),
+                Span::new(base + i, base + i + len),
+            );
             i += len;
         }
         (out.text == decoded).then_some(out)
@@ -129,7 +132,14 @@ mod tests {
         let scalar = doc.root().unwrap().get("Spec").unwrap();
         let mapped = MappedText::from_scalar(&file, scalar).unwrap();
         let inner = parse_embedded(&mapped, &Limits::default()).unwrap();
-        let cmd = &inner.get("phases").unwrap().get("build").unwrap().get("commands").unwrap().items()[0];
+        let cmd = &inner
+            .get("phases")
+            .unwrap()
+            .get("build")
+            .unwrap()
+            .get("commands")
+            .unwrap()
+            .items()[0];
         assert_eq!(&text[cmd.span.start..cmd.span.end], "trivy fs .");
         assert_eq!(file.line_column(cmd.span.start).line, 6);
     }
@@ -142,7 +152,14 @@ mod tests {
         let scalar = doc.root().unwrap().get("BuildSpec").unwrap();
         let mapped = MappedText::from_scalar(&file, scalar).unwrap();
         let inner = parse_embedded(&mapped, &Limits::default()).unwrap();
-        let cmd = &inner.get("phases").unwrap().get("build").unwrap().get("commands").unwrap().items()[0];
+        let cmd = &inner
+            .get("phases")
+            .unwrap()
+            .get("build")
+            .unwrap()
+            .get("commands")
+            .unwrap()
+            .items()[0];
         assert_eq!(&text[cmd.span.start..cmd.span.end], r#"\"snyk test\""#);
     }
 }

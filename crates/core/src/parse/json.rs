@@ -75,7 +75,11 @@ impl JsonParser<'_> {
         let start = self.pos;
         if self.bytes[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
-            Ok(scalar(word.to_string(), Style::Plain, Span::new(start, self.pos)))
+            Ok(scalar(
+                word.to_string(),
+                Style::Plain,
+                Span::new(start, self.pos),
+            ))
         } else {
             Err(self.error("invalid literal (expected true, false or null)"))
         }
@@ -310,12 +314,18 @@ mod tests {
         );
         let e = n.entry("b").unwrap();
         assert_eq!(&text[e.key_span.start..e.key_span.end], "\"b\"");
-        assert_eq!(&text[e.value.span.start..e.value.span.end], r#"{"c": null}"#);
+        assert_eq!(
+            &text[e.value.span.start..e.value.span.end],
+            r#"{"c": null}"#
+        );
     }
 
     #[test]
     fn strict_json_rejects_what_yaml_accepts() {
-        assert!(p("{\"a\": 1,}").unwrap_err().message.contains("trailing comma"));
+        assert!(p("{\"a\": 1,}")
+            .unwrap_err()
+            .message
+            .contains("trailing comma"));
         assert!(p("[1, 2,]").unwrap_err().message.contains("trailing comma"));
         assert!(p("{\"a\": 1} // c").is_err());
         assert!(p(r#"{"a": "\x"}"#).unwrap_err().message.contains("escape"));
@@ -337,6 +347,9 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_an_error() {
-        assert!(p(&"[".repeat(100_000)).unwrap_err().message.contains("nesting"));
+        assert!(p(&"[".repeat(100_000))
+            .unwrap_err()
+            .message
+            .contains("nesting"));
     }
 }

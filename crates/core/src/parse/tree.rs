@@ -296,7 +296,10 @@ mod tests {
         assert_eq!(p.0, "/a~1b/c~2d/3");
         assert_eq!(
             PathBuf::segments(&p.embedded().join("x").0),
-            vec![vec!["a/b".to_string(), "c#d".into(), "3".into()], vec!["x".into()]]
+            vec![
+                vec!["a/b".to_string(), "c#d".into(), "3".into()],
+                vec!["x".into()]
+            ]
         );
     }
 }

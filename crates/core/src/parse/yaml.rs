@@ -91,7 +91,10 @@ impl<'a> Builder<'a> {
             }
             None => {
                 let end = self.text.len();
-                Err(ParseError::new("unexpected end of YAML stream", Span::new(end, end)))
+                Err(ParseError::new(
+                    "unexpected end of YAML stream",
+                    Span::new(end, end),
+                ))
             }
         }
     }
@@ -128,9 +131,10 @@ impl<'a> Builder<'a> {
         }
         let (node, anchor) = match event {
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().ok_or_else(|| {
-                    ParseError::new("alias refers to an unknown anchor", span)
-                })?;
+                let node =
+                    self.anchors.get(&id).cloned().ok_or_else(|| {
+                        ParseError::new("alias refers to an unknown anchor", span)
+                    })?;
                 self.alias_nodes += node.size();
                 if self.alias_nodes > self.limits.max_alias_nodes {
                     return Err(ParseError::new(
@@ -342,12 +346,18 @@ mod tests {
     #[test]
     fn short_tags_become_long_forms() {
         let n = one("a: !Ref X\nb: !GetAtt Db.Endpoint.Address\nc: !Sub '${A}-b'\nd: !ImportValue\n  Fn::Sub: x\n");
-        assert_eq!(n.get("a").unwrap().to_json(), serde_json::json!({"Ref": "X"}));
+        assert_eq!(
+            n.get("a").unwrap().to_json(),
+            serde_json::json!({"Ref": "X"})
+        );
         assert_eq!(
             n.get("b").unwrap().to_json(),
             serde_json::json!({"Fn::GetAtt": ["Db", "Endpoint.Address"]})
         );
-        assert_eq!(n.get("c").unwrap().to_json(), serde_json::json!({"Fn::Sub": "${A}-b"}));
+        assert_eq!(
+            n.get("c").unwrap().to_json(),
+            serde_json::json!({"Fn::Sub": "${A}-b"})
+        );
         assert_eq!(
             n.get("d").unwrap().to_json(),
             serde_json::json!({"Fn::ImportValue": {"Fn::Sub": "x"}})
@@ -371,7 +381,10 @@ mod tests {
             n.get("c").unwrap().to_json(),
             serde_json::json!({"y": 3, "x": 1})
         );
-        assert_eq!(n.get("d").unwrap().to_json(), serde_json::json!({"x": 1, "y": 2}));
+        assert_eq!(
+            n.get("d").unwrap().to_json(),
+            serde_json::json!({"x": 1, "y": 2})
+        );
     }
 
     #[test]
@@ -399,7 +412,11 @@ mod tests {
         };
         let text = (0..10).fold(String::new(), |acc, i| acc + &" ".repeat(i * 2) + "a:\n");
         let err2 = parse(&text, &limits).unwrap_err();
-        assert!(err2.message.contains("nesting deeper than 5"), "{}", err2.message);
+        assert!(
+            err2.message.contains("nesting deeper than 5"),
+            "{}",
+            err2.message
+        );
     }
 
     #[test]

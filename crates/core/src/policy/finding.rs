@@ -37,7 +37,10 @@ impl Finding {
             }
             other => return Err(format!("`deny` must be a set, got {other}")),
         };
-        items.iter().map(|item| Self::decode(policy, item)).collect()
+        items
+            .iter()
+            .map(|item| Self::decode(policy, item))
+            .collect()
     }
 
     fn decode(policy: &str, item: &Json) -> Result<Finding, String> {
@@ -47,7 +50,10 @@ impl Finding {
             .ok_or_else(|| format!("finding without a string `message`: {item}"))?
             .to_string();
         let at = match item.get("at") {
-            Some(Json::Array(list)) => list.iter().map(decode_target).collect::<Result<Vec<_>, _>>()?,
+            Some(Json::Array(list)) => list
+                .iter()
+                .map(decode_target)
+                .collect::<Result<Vec<_>, _>>()?,
             Some(one) => vec![decode_target(one)?],
             None => return Err(format!("finding without `at`: {item}")),
         };

@@ -79,7 +79,9 @@ pub fn parse_metadata(file: &SourceFile) -> Result<PolicyMetadata, MetadataError
     let mut block = String::new();
     for line in &lines[start + 1..] {
         let trimmed = line.trim_start();
-        let Some(rest) = trimmed.strip_prefix('#') else { break };
+        let Some(rest) = trimmed.strip_prefix('#') else {
+            break;
+        };
         block.push_str(rest.strip_prefix(' ').unwrap_or(rest));
         block.push('\n');
     }
@@ -90,14 +92,18 @@ pub fn parse_metadata(file: &SourceFile) -> Result<PolicyMetadata, MetadataError
         let offset = file.offset_of(start + 1 + lc.line, lc.column + 1);
         Span::new(offset, offset)
     };
-    let doc = crate::parse::parse(block_file.clone(), &Limits::default()).map_err(|e| MetadataError {
-        message: format!("METADATA is not valid YAML: {}", e.message),
-        span: to_file_span(e.span),
-    })?;
-    let root = doc.root().filter(|r| r.is_map()).ok_or_else(|| MetadataError {
-        message: "METADATA must be a YAML mapping".into(),
-        span: header,
-    })?;
+    let doc =
+        crate::parse::parse(block_file.clone(), &Limits::default()).map_err(|e| MetadataError {
+            message: format!("METADATA is not valid YAML: {}", e.message),
+            span: to_file_span(e.span),
+        })?;
+    let root = doc
+        .root()
+        .filter(|r| r.is_map())
+        .ok_or_else(|| MetadataError {
+            message: "METADATA must be a YAML mapping".into(),
+            span: header,
+        })?;
     let required = |node: Option<&Node>, what: &str| -> Result<String, MetadataError> {
         node.and_then(Node::as_str)
             .map(|s| s.trim().to_string())
@@ -133,7 +139,10 @@ pub fn parse_metadata(file: &SourceFile) -> Result<PolicyMetadata, MetadataError
     Ok(PolicyMetadata {
         title: required(root.get("title"), "title")?,
         description: required(root.get("description"), "description")?,
-        remediation: required(custom.and_then(|c| c.get("remediation")), "custom.remediation")?,
+        remediation: required(
+            custom.and_then(|c| c.get("remediation")),
+            "custom.remediation",
+        )?,
         id,
         severity,
         related_resources,
@@ -166,6 +175,9 @@ mod tests {
         let f = SourceFile::new("p.rego", "package x\n");
         assert!(parse_metadata(&f).unwrap_err().message.contains("METADATA"));
         let f = SourceFile::new("p.rego", GOOD.replace("#   id: my-id\n", ""));
-        assert!(parse_metadata(&f).unwrap_err().message.contains("custom.id"));
+        assert!(parse_metadata(&f)
+            .unwrap_err()
+            .message
+            .contains("custom.id"));
     }
 }

@@ -54,7 +54,9 @@ pub struct PolicySet {
 
 impl std::fmt::Debug for PolicySet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PolicySet").field("policies", &self.policies).finish()
+        f.debug_struct("PolicySet")
+            .field("policies", &self.policies)
+            .finish()
     }
 }
 
@@ -167,13 +169,20 @@ impl PolicySet {
             if let Some(other) = policies.iter().find(|p| p.metadata.id == metadata.id) {
                 return Err(Error::Policy {
                     path,
-                    message: format!("policy id `{}` is already defined by {}", metadata.id, other.origin),
+                    message: format!(
+                        "policy id `{}` is already defined by {}",
+                        metadata.id, other.origin
+                    ),
                 });
             }
             policies.push(Policy {
                 metadata,
                 package,
-                origin: if rego.builtin { "built-in".into() } else { path },
+                origin: if rego.builtin {
+                    "built-in".into()
+                } else {
+                    path
+                },
             });
         }
         let set = PolicySet {
@@ -264,7 +273,10 @@ impl PolicySet {
                 .text
                 .lines()
                 .filter_map(|l| l.strip_prefix("test_"))
-                .filter_map(|rest| rest.split(|c: char| !(c.is_alphanumeric() || c == '_')).next())
+                .filter_map(|rest| {
+                    rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .next()
+                })
                 .collect();
             names.dedup();
             for name in names {

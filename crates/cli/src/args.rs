@@ -1,0 +1,100 @@
+//! Command-line arguments (clap derive) only.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Policy-as-code linter for AWS CodePipeline / CodeBuild governance.
+#[derive(Debug, Parser)]
+#[command(name = "stagegate", version, about, long_about = None)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check pipelines, CodeBuild projects and buildspecs under PATHs (default `.`).
+    Check(CheckArgs),
+    /// List the loaded policies.
+    Policies(PolicyArgs),
+    /// Show a policy's title, description, remediation and links.
+    Explain {
+        /// Policy id, e.g. build-without-sca.
+        id: String,
+        #[command(flatten)]
+        policies: PolicyArgs,
+    },
+    /// Run the Rego unit tests (`test_*` rules in `*_test.rego`) of the loaded policies.
+    Test(PolicyArgs),
+}
+
+/// Which policies to load.
+#[derive(Debug, clap::Args, Clone)]
+pub struct PolicyArgs {
+    /// Add the policies in DIR (`<id>/policy.rego` with METADATA); repeatable.
+    #[arg(long = "policies", value_name = "DIR")]
+    pub policy_dirs: Vec<PathBuf>,
+    /// Do not load the built-in policy pack.
+    #[arg(long)]
+    pub no_builtin: bool,
+}
+
+/// `check` options.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files or directories (walked, respecting .gitignore).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding at or above this severity is reported.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Run only these policies (ids); repeatable.
+    #[arg(long, value_name = "ID")]
+    pub select: Vec<String>,
+    /// Colours in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// Diagnostics with source snippets.
+    Human,
+    /// Machine-readable report, schema version 1.
+    Json,
+}
+
+/// The lowest severity that fails the check.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FailOn {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Any finding.
+    Note,
+    /// Never fail on findings (problems still exit 2).
+    Never,
+}
+
+/// Colour choice.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Color {
+    /// When writing to a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}

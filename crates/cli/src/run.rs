@@ -1,0 +1,128 @@
+//! Runs a subcommand: build the linter, call it, render, and choose the exit status.
+
+use crate::args::{Args, CheckArgs, Color, Command, FailOn, Format, PolicyArgs};
+use crate::render;
+use stagegate::{Linter, Report, Severity};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+/// Runs the command; `Err` is a usage or policy error (exit 2).
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    match args.command {
+        Command::Check(check) => run_check(check),
+        Command::Policies(p) => {
+            let linter = build(&p, &[])?;
+            let mut out = String::new();
+            for policy in linter.policies() {
+                let m = &policy.metadata;
+                out.push_str(&format!(
+                    "{:<32} {:<8} {:<10} {}\n",
+                    m.id,
+                    m.severity.as_str(),
+                    policy.origin,
+                    m.title
+                ));
+            }
+            write_stdout(&out)
+        }
+        Command::Explain { id, policies } => {
+            let linter = build(&policies, &[])?;
+            let policy = linter
+                .policies()
+                .iter()
+                .find(|p| p.metadata.id == id)
+                .ok_or_else(|| format!("no policy has the id `{id}` (see `stagegate policies`)"))?;
+            write_stdout(&render::explain(policy))
+        }
+        Command::Test(p) => {
+            let linter = build(&p, &[])?;
+            let results = linter.policy_set().run_tests().map_err(|e| e.to_string())?;
+            let mut out = String::new();
+            let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+            for (name, result) in &results {
+                match result {
+                    Ok(()) => out.push_str(&format!("PASS {name}\n")),
+                    Err(why) => out.push_str(&format!("FAIL {name}: {why}\n")),
+                }
+            }
+            out.push_str(&format!(
+                "{} passed, {} failed\n",
+                results.len() - failed,
+                failed
+            ));
+            write_stdout(&out)?;
+            Ok(if failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
+fn build(p: &PolicyArgs, select: &[String]) -> Result<Linter, String> {
+    let mut builder = Linter::builder();
+    if !p.no_builtin {
+        builder = builder.builtin_policies();
+    }
+    for dir in &p.policy_dirs {
+        builder = builder.policy_dir(dir).map_err(|e| e.to_string())?;
+    }
+    if !select.is_empty() {
+        builder = builder.select(select.iter().cloned());
+    }
+    let linter = builder.build().map_err(|e| e.to_string())?;
+    if linter.policies().is_empty() {
+        return Err("no policies loaded (use the built-in pack or --policies DIR)".into());
+    }
+    Ok(linter)
+}
+
+fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
+    let linter = build(&args.policies, &args.select)?;
+    let report = linter.check_paths(&args.paths);
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let text = match args.format {
+        Format::Human => render::human::render(&report, color),
+        Format::Json => render::json::render(&report),
+    };
+    match &args.output {
+        Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?,
+        None => {
+            write_stdout(&text)?;
+        }
+    }
+    Ok(exit_code(&report, args.fail_on))
+}
+
+/// 2 when something could not be checked; 1 when a finding reaches `--fail-on`; else 0.
+fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
+    if !report.errors.is_empty() {
+        return ExitCode::from(2);
+    }
+    let threshold = match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Note => Some(Severity::Note),
+        FailOn::Never => None,
+    };
+    match (threshold, report.worst()) {
+        (Some(t), Some(w)) if w >= t => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn write_stdout(text: &str) -> Result<ExitCode, String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(format!("cannot write output: {e}")),
+    }
+}

@@ -1,0 +1,7 @@
+//! One integration-test binary: policy fixtures, end-to-end fixtures, parse fixtures, API.
+
+mod api;
+mod e2e;
+mod expect;
+mod parse_fixtures;
+mod policies;

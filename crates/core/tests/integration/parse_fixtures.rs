@@ -1,0 +1,119 @@
+//! Parser behaviour on whole files: located errors, CloudFormation tags, linking.
+
+use stagegate::Linter;
+
+fn linter() -> Linter {
+    Linter::builder().builtin_policies().build().unwrap()
+}
+
+#[test]
+fn duplicate_keys_report_both_locations() {
+    let report = linter().check_sources([(
+        "t.yaml",
+        "Resources:\n  A:\n    Type: AWS::S3::Bucket\n  A:\n    Type: AWS::S3::Bucket\n",
+    )]);
+    let e = &report.errors[0];
+    assert!(e.message.contains("duplicate key `A`"));
+    assert_eq!(e.location.as_ref().unwrap().line, 4);
+    assert_eq!(e.related[0].location.line, 2);
+}
+
+#[test]
+fn json_syntax_errors_have_line_and_column() {
+    let report = linter().check_sources([(
+        "p.json",
+        "{\n  \"pipeline\": {\n    \"name\": \"p\",\n  }\n}\n",
+    )]);
+    let loc = report.errors[0].location.as_ref().unwrap();
+    assert_eq!((loc.line, loc.column), (4, 3));
+}
+
+#[test]
+fn unparseable_yaml_met_in_a_walk_is_skipped_with_a_note() {
+    let dir = std::env::temp_dir().join(format!("stagegate-walk-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("chart/templates")).unwrap();
+    std::fs::write(
+        dir.join("chart/templates/deploy.yaml"),
+        "a: {{ .Values.x }\n: :\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("buildspec.yml"), "version: 0.2\nphases: [\n").unwrap();
+    let report = linter().check_paths(&[&dir]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(
+        report.errors.len(),
+        1,
+        "buildspec.yml is an input by name: {:#?}",
+        report.errors
+    );
+    assert!(report.errors[0]
+        .location
+        .as_ref()
+        .unwrap()
+        .path
+        .ends_with("buildspec.yml"));
+    assert_eq!(report.notes.len(), 1, "{:#?}", report.notes);
+    assert!(report.notes[0].path.ends_with("deploy.yaml"));
+}
+
+#[test]
+fn an_inline_buildspec_that_does_not_parse_is_located_on_the_outer_line() {
+    let text = "Resources:\n  P:\n    Type: AWS::CodeBuild::Project\n    Properties:\n      Source:\n        BuildSpec: |\n          version: 0.2\n          phases:\n            build: [\n";
+    let report = linter().check_sources([("t.yaml", text)]);
+    let e = &report.errors[0];
+    assert!(e.message.contains("inline buildspec"), "{}", e.message);
+    assert!(e.location.as_ref().unwrap().line >= 9);
+}
+
+#[test]
+fn project_links_by_ref_literal_and_identical_expression() {
+    let text = "Parameters:
+  Prefix: {Type: String, Default: acme}
+Resources:
+  ByRef:
+    Type: AWS::CodeBuild::Project
+    Properties: {Name: sca-by-ref, Source: {Type: CODEPIPELINE, BuildSpec: sca.yml}}
+  ByStack:
+    Type: AWS::CodeBuild::Project
+    Properties: {Name: !Ref 'AWS::StackName', Source: {Type: CODEPIPELINE}}
+  BySub:
+    Type: AWS::CodeBuild::Project
+    Properties: {Name: !Sub '${Prefix}-sca', Source: {Type: CODEPIPELINE}}
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      Stages:
+        - Name: Build
+          Actions:
+            - Name: SCA1
+              ActionTypeId: {Category: Test, Provider: CodeBuild}
+              Configuration: {ProjectName: !Ref ByRef}
+            - Name: SCA2
+              ActionTypeId: {Category: Test, Provider: CodeBuild}
+              Configuration: {ProjectName: !Ref 'AWS::StackName'}
+            - Name: SCA3
+              ActionTypeId: {Category: Test, Provider: CodeBuild}
+              Configuration: {ProjectName: acme-sca}
+            - Name: SCA4
+              ActionTypeId: {Category: Test, Provider: CodeBuild}
+              Configuration: {ProjectName: !ImportValue other-stack-sca}
+";
+    let report = linter().check_sources([("t.yaml", text)]);
+    let lines: Vec<usize> = report
+        .violations
+        .iter()
+        .filter(|v| v.policy == "locked-buildspec-not-inline")
+        .map(|v| v.location.line)
+        .collect();
+    // ByRef (buildspec file), ByStack and BySub (default buildspec) are linked; SCA4 is not
+    assert_eq!(
+        lines,
+        vec![6, 9, 12],
+        "{:#?}",
+        report
+            .violations
+            .iter()
+            .map(|v| &v.message)
+            .collect::<Vec<_>>()
+    );
+}

@@ -1,0 +1,52 @@
+# Helpers for stagegate policies: ordering of pipeline actions and security gates.
+#
+# Ordering facts: stages run in list order; inside a stage, actions run by run_order
+# ascending (missing means 1) and equal run_order means parallel; array order means nothing.
+package stagegate.lib
+
+# Every action of every pipeline.
+actions contains action if {
+	some pipeline in input.pipelines
+	some stage in pipeline.stages
+	some action in stage.actions
+}
+
+# Every action of one pipeline.
+pipeline_actions(pipeline) := {action |
+	some stage in pipeline.stages
+	some action in stage.actions
+}
+
+# a finishes before b starts: an earlier stage, or the same stage with a strictly lower
+# run order. Actions of different pipelines are never ordered.
+precedes(a, b) if {
+	a.pipeline_index == b.pipeline_index
+	a.stage_index < b.stage_index
+}
+
+precedes(a, b) if {
+	a.pipeline_index == b.pipeline_index
+	a.stage_index == b.stage_index
+	a.run_order < b.run_order
+}
+
+# The actions of a pipeline that are security gates of a role (sca, sast, secrets, iac).
+gates(pipeline, role) := {action |
+	some action in pipeline_actions(pipeline)
+	role in action.roles
+}
+
+# An action that is a security gate of any role.
+is_gate(action) if count(action.roles) > 0
+
+# An action that builds or tests code: Build or Test category and not itself a gate.
+is_build(action) if {
+	action.category in {"Build", "Test"}
+	not is_gate(action)
+}
+
+# The CodeBuild project an action runs, when it is among the inputs.
+project_of(action) := input.projects[action.project]
+
+# Human name of an action: "Stage/Action".
+action_label(action) := sprintf("%s/%s", [action.stage, action.name])
