@@ -1,5 +1,8 @@
 //! `stagegate`: check CodePipeline / CodeBuild definitions against governance policies.
 
+// the CLI is the one place that prints
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod args;
 mod render;
 mod run;

@@ -38,11 +38,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             let linter = build(&p, &[])?;
             let results = linter.policy_set().run_tests().map_err(|e| e.to_string())?;
             let mut out = String::new();
-            let failed = results.iter().filter(|(_, r)| r.is_err()).count();
-            for (name, result) in &results {
-                match result {
-                    Ok(()) => out.push_str(&format!("PASS {name}\n")),
-                    Err(why) => out.push_str(&format!("FAIL {name}: {why}\n")),
+            let failed = results.iter().filter(|t| t.result.is_err()).count();
+            for t in &results {
+                match &t.result {
+                    Ok(()) => out.push_str(&format!("PASS {}\n", t.name)),
+                    Err(why) => out.push_str(&format!("FAIL {}: {why}\n", t.name)),
                 }
             }
             out.push_str(&format!(

@@ -3,10 +3,10 @@
 use crate::discover::{self, classify, name_says_input, Candidate, ReadError};
 use crate::error::Error;
 use crate::locate::{self, Sources};
-use crate::model::{self, Classified, GateRules};
+use crate::model::{self, Classified, GateRules, Normalized, Workspace};
 use crate::parse::{self, Limits};
 use crate::policy::{Policy, PolicySet, PolicySources};
-use crate::report::{Location, Note, Problem, Related, Report, Summary};
+use crate::report::{Location, Note, Problem, Related, Report};
 use crate::source::SourceFile;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -121,7 +121,17 @@ impl Linter {
         self.check_candidates(candidates, Vec::new())
     }
 
-    fn check_candidates(&self, candidates: Vec<Candidate>, read_errors: Vec<ReadError>) -> Report {
+    /// The workspace model (the Rego `input`) of the files under `paths`, and a report of
+    /// the problems met building it (no policy is evaluated).
+    pub fn model_paths<P: AsRef<Path>>(&self, paths: &[P]) -> (Workspace, Report) {
+        let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
+        let (candidates, read_errors) = discover::discover(&paths, &self.limits);
+        let prepared = self.prepare(candidates, read_errors);
+        (prepared.normalized.workspace, prepared.report)
+    }
+
+    /// Parse, classify and normalize; problems and notes go into the report.
+    fn prepare(&self, candidates: Vec<Candidate>, read_errors: Vec<ReadError>) -> Prepared {
         let mut report = Report::default();
         for e in read_errors {
             report.errors.push(Problem {
@@ -167,6 +177,21 @@ impl Linter {
                 report.errors.push(problem(&file, e.error.clone()));
             }
         }
+        report.summary.files = classified.len();
+        report.summary.pipelines = normalized.workspace.pipelines.len();
+        Prepared {
+            report,
+            classified,
+            normalized,
+        }
+    }
+
+    fn check_candidates(&self, candidates: Vec<Candidate>, read_errors: Vec<ReadError>) -> Report {
+        let Prepared {
+            mut report,
+            classified,
+            normalized,
+        } = self.prepare(candidates, read_errors);
         let (findings, eval_errors) = self.policies.evaluate(&normalized.workspace);
         for e in eval_errors {
             report.errors.push(Problem {
@@ -214,14 +239,17 @@ impl Linter {
                     &b.fingerprint,
                 ))
         });
-        report.summary = Summary {
-            files: classified.len(),
-            pipelines: normalized.workspace.pipelines.len(),
-            findings: report.violations.len(),
-            errors: report.errors.len(),
-        };
+        report.summary.findings = report.violations.len();
+        report.summary.errors = report.errors.len();
         report
     }
+}
+
+/// A workspace parsed and modelled, before evaluation.
+struct Prepared {
+    report: Report,
+    classified: Vec<Classified>,
+    normalized: Normalized,
 }
 
 fn problem(file: &SourceFile, e: parse::ParseError) -> Problem {

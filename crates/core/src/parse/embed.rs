@@ -99,11 +99,11 @@ impl MappedText {
     /// were dropped (quotes, block indentation, headers).
     fn aligned(decoded: &str, raw: &str, base: usize) -> MappedText {
         let mut out = MappedText::default();
-        let mut raw_iter = raw.char_indices().peekable();
+        let mut raw_iter = raw.char_indices();
         let mut last = Span::new(base, base);
         for c in decoded.chars() {
             let mut found = None;
-            while let Some((j, r)) = raw_iter.next() {
+            for (j, r) in raw_iter.by_ref() {
                 if r == c {
                     found = Some(Span::new(base + j, base + j + r.len_utf8()));
                     break;

@@ -35,6 +35,15 @@ struct RegoFile {
     builtin: bool,
 }
 
+/// The result of one Rego `test_*` rule.
+#[derive(Debug, Clone)]
+pub struct TestOutcome {
+    /// `file: test_name`.
+    pub name: String,
+    /// Passed, or why not.
+    pub result: Result<(), String>,
+}
+
 /// A policy that could not be evaluated (fail closed: the check fails).
 #[derive(Debug, Clone)]
 pub struct EvalError {
@@ -252,9 +261,8 @@ impl PolicySet {
         (findings, errors)
     }
 
-    /// Runs every `test_*` rule of the loaded `*_test.rego` files; returns
-    /// (test name, passed or the failure) per test.
-    pub fn run_tests(&self) -> Result<Vec<(String, Result<(), String>)>, Error> {
+    /// Runs every `test_*` rule of the loaded `*_test.rego` files.
+    pub fn run_tests(&self) -> Result<Vec<TestOutcome>, Error> {
         let mut engine = self.engine.clone();
         let mut results = Vec::new();
         for file in &self.tests {
@@ -286,7 +294,10 @@ impl PolicySet {
                     Ok(v) => Err(format!("evaluated to {v}")),
                     Err(e) => Err(format!("{e}")),
                 };
-                results.push((format!("{}: test_{name}", file.path), outcome));
+                results.push(TestOutcome {
+                    name: format!("{}: test_{name}", file.path),
+                    result: outcome,
+                });
             }
         }
         Ok(results)

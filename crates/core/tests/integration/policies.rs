@@ -48,7 +48,7 @@ fn rego_unit_tests_pass() {
     let linter = Linter::builder().builtin_policies().build().unwrap();
     let results = linter.policy_set().run_tests().unwrap();
     assert!(results.len() >= 5, "too few Rego tests found: {results:?}");
-    let failed: Vec<_> = results.iter().filter(|(_, r)| r.is_err()).collect();
+    let failed: Vec<_> = results.iter().filter(|t| t.result.is_err()).collect();
     assert!(failed.is_empty(), "{failed:#?}");
 }
 

@@ -1,0 +1,153 @@
+//! The built binary as a user runs it: exit codes, formats, errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn stagegate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stagegate"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("NO_COLOR")
+        .env_remove("CI")
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn compliant_seed_exits_0() {
+    let o = stagegate(&["check", "fixtures/e2e/seed"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("0 errors, 0 warnings, 0 notes in 2 files (1 pipeline)"));
+}
+
+#[test]
+fn violations_exit_1_with_located_plain_diagnostics() {
+    let o = stagegate(&["check", "fixtures/e2e/seed-violating"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("build-without-sca"), "{out}");
+    assert!(
+        out.contains("[fixtures/e2e/seed-violating/pipeline.yaml:232:15]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("[fixtures/e2e/seed-violating/pipeline.yaml:165:9]"),
+        "{out}"
+    );
+    assert!(!out.contains('\u{1b}'), "no colour when not a terminal");
+    assert!(out.contains("2 errors, 0 warnings, 0 notes in 2 files (1 pipeline)"));
+}
+
+#[test]
+fn fail_on_never_exits_0_with_findings() {
+    let o = stagegate(&["check", "--fail-on", "never", "fixtures/e2e/seed-violating"]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn json_report_has_schema_version_1_and_relative_paths() {
+    let o = stagegate(&["check", "--format", "json", "fixtures/e2e/get-pipeline"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["tool"]["name"], "stagegate");
+    assert_eq!(v["summary"]["findings"], 2);
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["version", "tool", "summary", "findings", "errors", "notes"]
+    );
+    let f = &v["findings"][0];
+    let fkeys: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        fkeys,
+        [
+            "policy",
+            "title",
+            "severity",
+            "message",
+            "location",
+            "related",
+            "fingerprint"
+        ]
+    );
+    assert_eq!(
+        f["location"]["path"],
+        "fixtures/e2e/get-pipeline/pipeline.json"
+    );
+    assert!(f["location"]["line"].as_u64().unwrap() > 1);
+}
+
+#[test]
+fn bad_input_exits_2_and_other_files_are_still_checked() {
+    let dir = std::env::temp_dir().join(format!("stagegate-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("buildspec.yml");
+    std::fs::write(&bad, "version: 0.2\nphases:\n  build: [\n").unwrap();
+    let o = stagegate(&[
+        "check",
+        "--format",
+        "json",
+        bad.to_str().unwrap(),
+        "fixtures/e2e/seed-violating",
+    ]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["findings"], 2);
+    assert_eq!(v["errors"][0]["location"]["line"], 4);
+}
+
+#[test]
+fn missing_path_and_broken_policy_dir_exit_2() {
+    assert_eq!(stagegate(&["check", "no/such/dir"]).status.code(), Some(2));
+    let dir = std::env::temp_dir().join(format!("stagegate-pol-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("x")).unwrap();
+    std::fs::write(
+        dir.join("x/policy.rego"),
+        "# METADATA\n# title: t\npackage x\n",
+    )
+    .unwrap();
+    let o = stagegate(&[
+        "check",
+        "--policies",
+        dir.to_str().unwrap(),
+        "fixtures/e2e/seed",
+    ]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("METADATA is missing"));
+}
+
+#[test]
+fn policies_explain_and_test_subcommands() {
+    let o = stagegate(&["policies"]);
+    assert!(stdout(&o).contains("build-without-sca"));
+    let o = stagegate(&["explain", "locked-buildspec-not-inline"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("Remediation:"));
+    assert_eq!(stagegate(&["explain", "nope"]).status.code(), Some(2));
+    let o = stagegate(&["test"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains(" passed, 0 failed"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(
+        stagegate(&["check", "--format", "xml"]).status.code(),
+        Some(2)
+    );
+}
