@@ -50,3 +50,21 @@ project_of(action) := input.projects[action.project]
 
 # Human name of an action: "Stage/Action".
 action_label(action) := sprintf("%s/%s", [action.stage, action.name])
+
+# A source ref one key or index below another (the token is escaped as in paths:
+# `~` as `~0`, `/` as `~1`, `#` as `~2`).
+child(source, token) := {
+	"file": source.file,
+	"path": sprintf("%s/%s", [source.path, escape_token(sprintf("%v", [token]))]),
+}
+
+escape_token(t) := replace(replace(replace(t, "~", "~0"), "/", "~1"), "#", "~2")
+
+# A policy parameter from governance data (`data.stagegate.params.<policy id>.<key>`),
+# or the default when the platform did not set it.
+param(policy_id, key, default_value) := object.get(data, ["stagegate", "params", policy_id, key], default_value)
+
+# Every buildspec (repo files and inline ones) with its key.
+buildspecs contains [key, spec] if {
+	some key, spec in input.buildspecs
+}
