@@ -169,7 +169,8 @@ pub fn classify(path: &str, root: &Node) -> Option<Kind> {
         return Some(Kind::Buildspec);
     }
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    if name.starts_with("buildspec") && root.is_map() {
+    // a file named as a buildspec is one, whatever it holds: a wrong shape is an error there
+    if name.starts_with("buildspec") && (name.ends_with(".yml") || name.ends_with(".yaml")) {
         return Some(Kind::Buildspec);
     }
     None

@@ -7,6 +7,56 @@ use std::collections::BTreeMap;
 /// Phases in execution order.
 const PHASES: &[&str] = &["install", "pre_build", "build", "post_build"];
 
+/// Checks the shape CodeBuild requires; returns (span, message) per problem.
+pub(crate) fn validate(root: &Node) -> Vec<(crate::source::Span, String)> {
+    let mut problems = Vec::new();
+    if !root.is_map() {
+        problems.push((
+            root.span,
+            "a buildspec must be a mapping with `version` and `phases`".to_string(),
+        ));
+        return problems;
+    }
+    match root.get("version").and_then(literal) {
+        Some(v) if v == "0.1" || v == "0.2" => {}
+        Some(v) => problems.push((
+            root.get("version").map_or(root.span, |n| n.span),
+            format!("buildspec `version` must be 0.2 (or legacy 0.1), got `{v}`"),
+        )),
+        None => problems.push((root.span, "buildspec has no `version`".to_string())),
+    }
+    if let Some(phases) = root.get("phases") {
+        if !phases.is_map() && !phases.is_null() {
+            problems.push((
+                phases.span,
+                "`phases` must be a mapping of install, pre_build, build, post_build".into(),
+            ));
+        }
+        for e in phases.entries() {
+            if !PHASES.contains(&e.key.as_str()) {
+                problems.push((
+                    e.key_span,
+                    format!(
+                        "unknown phase `{}` (CodeBuild runs only install, pre_build, build, post_build)",
+                        e.key
+                    ),
+                ));
+                continue;
+            }
+            for list in ["commands", "finally"] {
+                if let Some(c) = e.value.get(list) {
+                    let is_list = matches!(c.value, crate::parse::Value::Seq(_))
+                        && c.items().iter().all(|i| i.as_str().is_some());
+                    if c.as_str().is_none() && !is_list {
+                        problems.push((c.span, format!("`{list}` must be a list of command strings")));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
 /// Builds the buildspec model; `base` is the path of the root (ends in `#` when embedded).
 pub(crate) fn normalize(
     file: &str,

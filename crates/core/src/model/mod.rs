@@ -279,6 +279,20 @@ pub(crate) struct Builder<'a> {
     pub templates: HashMap<String, cloudformation::TemplateContext>,
 }
 
+impl Builder<'_> {
+    /// Records a located structural problem (the check then exits 2).
+    pub(crate) fn error(&mut self, file: &str, span: crate::source::Span, message: impl Into<String>) {
+        self.out.errors.push(ModelError {
+            file: file.to_string(),
+            error: ParseError {
+                message: message.into(),
+                span,
+                related: Vec::new(),
+            },
+        });
+    }
+}
+
 /// Builds the workspace model from classified documents.
 pub fn normalize(docs: &[Classified], limits: &Limits, gates: &GateRules) -> Normalized {
     let mut b = Builder {
@@ -455,6 +469,9 @@ pub(crate) fn add_inline_buildspec(
     let text = inline_text(file, node)?;
     match crate::parse::parse_embedded(&text, b.limits) {
         Ok(root) => {
+            for (span, message) in buildspec::validate(&root) {
+                b.error(&file.path, span, format!("inline buildspec: {message}"));
+            }
             let key = format!("{}{}", file.path, path);
             let bs =
                 buildspec::normalize(&file.path, &root, &path.embedded(), "platform", key.clone());
