@@ -59,6 +59,9 @@ pub struct CheckArgs {
     /// Run only these policies (ids); repeatable.
     #[arg(long, value_name = "ID")]
     pub select: Vec<String>,
+    /// Largest input file read, in bytes; larger files are errors.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_file_size: u64,
     /// Colours in human output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,

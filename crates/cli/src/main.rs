@@ -12,11 +12,16 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = args::Args::parse();
-    match run::run(args) {
-        Ok(code) => code,
-        Err(err) => {
+    // an internal error must still say "could not check" (exit 2), never look like a pass
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error in stagegate (please report it): {info}");
+    }));
+    match std::panic::catch_unwind(|| run::run(args)) {
+        Ok(Ok(code)) => code,
+        Ok(Err(err)) => {
             eprintln!("error: {err}");
             ExitCode::from(2)
         }
+        Err(_) => ExitCode::from(2),
     }
 }

@@ -61,7 +61,15 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
 }
 
 fn build(p: &PolicyArgs, select: &[String]) -> Result<Linter, String> {
-    let mut builder = Linter::builder();
+    build_with(p, select, stagegate::parse::Limits::default())
+}
+
+fn build_with(
+    p: &PolicyArgs,
+    select: &[String],
+    limits: stagegate::parse::Limits,
+) -> Result<Linter, String> {
+    let mut builder = Linter::builder().limits(limits);
     if !p.no_builtin {
         builder = builder.builtin_policies();
     }
@@ -79,7 +87,11 @@ fn build(p: &PolicyArgs, select: &[String]) -> Result<Linter, String> {
 }
 
 fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
-    let linter = build(&args.policies, &args.select)?;
+    let limits = stagegate::parse::Limits {
+        max_file_bytes: args.max_file_size,
+        ..Default::default()
+    };
+    let linter = build_with(&args.policies, &args.select, limits)?;
     let report = linter.check_paths(&args.paths);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {

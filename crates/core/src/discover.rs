@@ -37,6 +37,9 @@ pub struct ReadError {
     pub path: String,
     /// Why.
     pub message: String,
+    /// The text read so far and the byte offset of the problem, when there is a place to
+    /// point at (invalid UTF-8).
+    pub at: Option<(Arc<SourceFile>, usize)>,
 }
 
 /// Walks `paths` and reads every YAML/JSON file found; files named explicitly are read
@@ -63,6 +66,7 @@ pub fn discover(paths: &[PathBuf], limits: &Limits) -> (Vec<Candidate>, Vec<Read
                     Err(err) => errors.push(ReadError {
                         path: display_path(path),
                         message: err.to_string(),
+                        at: None,
                     }),
                 }
             }
@@ -72,6 +76,7 @@ pub fn discover(paths: &[PathBuf], limits: &Limits) -> (Vec<Candidate>, Vec<Read
             errors.push(ReadError {
                 path: display_path(path),
                 message: "no such file or directory".into(),
+                at: None,
             });
         }
     }
@@ -82,30 +87,45 @@ pub fn discover(paths: &[PathBuf], limits: &Limits) -> (Vec<Candidate>, Vec<Read
                 file: Arc::new(SourceFile::new(display_path(&path), text)),
                 explicit,
             }),
-            Err(message) => errors.push(ReadError {
+            Err(Unreadable::Other(message)) => errors.push(ReadError {
                 path: display_path(&path),
                 message,
+                at: None,
+            }),
+            Err(Unreadable::Utf8 { lossy, offset }) => errors.push(ReadError {
+                path: display_path(&path),
+                message: "not valid UTF-8".into(),
+                at: Some((
+                    Arc::new(SourceFile::new(display_path(&path), lossy)),
+                    offset,
+                )),
             }),
         }
     }
     (candidates, errors)
 }
 
-fn read(path: &Path, limits: &Limits) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+enum Unreadable {
+    Other(String),
+    Utf8 { lossy: String, offset: usize },
+}
+
+fn read(path: &Path, limits: &Limits) -> Result<String, Unreadable> {
+    let meta = std::fs::metadata(path).map_err(|e| Unreadable::Other(e.to_string()))?;
     if meta.len() > limits.max_file_bytes {
-        return Err(format!(
-            "file is {} bytes, larger than the {} byte limit",
+        return Err(Unreadable::Other(format!(
+            "file is {} bytes, larger than the {} byte limit (see --max-file-size)",
             meta.len(),
             limits.max_file_bytes
-        ));
+        )));
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(path).map_err(|e| Unreadable::Other(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not valid UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        )
+        let offset = e.utf8_error().valid_up_to();
+        Unreadable::Utf8 {
+            lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            offset,
+        }
     })
 }
 

@@ -33,6 +33,17 @@
 //! # Ok::<(), stagegate::Error>(())
 //! ```
 
+// input must never panic the library: no unwrap/expect/indexing outside tests
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::string_slice
+    )
+)]
+
 pub mod discover;
 mod error;
 mod linter;

@@ -134,19 +134,48 @@ impl Linter {
     fn prepare(&self, candidates: Vec<Candidate>, read_errors: Vec<ReadError>) -> Prepared {
         let mut report = Report::default();
         for e in read_errors {
-            report.errors.push(Problem {
-                message: format!("{}: cannot read: {}", e.path, e.message),
-                location: None,
-                related: Vec::new(),
-            });
+            match e.at {
+                Some((file, offset)) => {
+                    report.sources.insert(e.path.clone(), file.clone());
+                    report.errors.push(Problem {
+                        message: e.message,
+                        location: Some(Location::new(
+                            &file,
+                            crate::source::Span::new(offset, offset),
+                        )),
+                        related: Vec::new(),
+                    });
+                }
+                None => report.errors.push(Problem {
+                    message: format!("{}: cannot read: {}", e.path, e.message),
+                    location: None,
+                    related: Vec::new(),
+                }),
+            }
         }
         let mut classified = Vec::new();
         for Candidate { file, explicit } in candidates {
             let path = file.path.clone();
             report.sources.insert(path.clone(), file.clone());
+            if file.text.trim().is_empty() {
+                report.notes.push(Note {
+                    path,
+                    message: "empty file; skipped".into(),
+                });
+                continue;
+            }
             match parse::parse(file.clone(), &self.limits) {
                 Ok(document) => match document.root().and_then(|r| classify(&path, r)) {
-                    Some(kind) => classified.push(Classified { document, kind }),
+                    Some(kind) => {
+                        if let Some(root) = document.root() {
+                            for (message, span) in unknown_tags(root) {
+                                report
+                                    .errors
+                                    .push(problem(&file, parse::ParseError::new(message, span)));
+                            }
+                        }
+                        classified.push(Classified { document, kind });
+                    }
                     None if explicit => report.notes.push(Note {
                         path,
                         message:
@@ -243,6 +272,34 @@ impl Linter {
         report.summary.errors = report.errors.len();
         report
     }
+}
+
+/// Local tags that are not CloudFormation intrinsics (`!Reff`): CloudFormation rejects the
+/// template, and guessing what they mean could hide a violation.
+fn unknown_tags(root: &parse::Node) -> Vec<(String, crate::source::Span)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if let Some(tag) = node.tag.as_deref() {
+            let is_intrinsic = node.entries().len() == 1
+                && node
+                    .entries()
+                    .iter()
+                    .any(|e| e.key == "Ref" || e.key == "Condition" || e.key.starts_with("Fn::"));
+            if tag.starts_with('!') && !tag.starts_with("!!") && !is_intrinsic {
+                out.push((
+                    format!("unknown tag `{tag}` (not a CloudFormation intrinsic function)"),
+                    node.span,
+                ));
+            }
+        }
+        match &node.value {
+            parse::Value::Scalar(..) => {}
+            parse::Value::Seq(items) => stack.extend(items.iter()),
+            parse::Value::Map(entries) => stack.extend(entries.iter().map(|e| &e.value)),
+        }
+    }
+    out
 }
 
 /// A workspace parsed and modelled, before evaluation.

@@ -48,7 +48,10 @@ pub(crate) fn validate(root: &Node) -> Vec<(crate::source::Span, String)> {
                     let is_list = matches!(c.value, crate::parse::Value::Seq(_))
                         && c.items().iter().all(|i| i.as_str().is_some());
                     if c.as_str().is_none() && !is_list {
-                        problems.push((c.span, format!("`{list}` must be a list of command strings")));
+                        problems.push((
+                            c.span,
+                            format!("`{list}` must be a list of command strings"),
+                        ));
                     }
                 }
             }

@@ -28,10 +28,9 @@ impl TemplateContext {
         let template = node.get("Fn::Sub").and_then(Node::as_str)?;
         let mut out = String::new();
         let mut rest = template;
-        while let Some(at) = rest.find("${") {
-            out.push_str(&rest[..at]);
-            let close = rest[at..].find('}')? + at;
-            let inner = &rest[at + 2..close];
+        while let Some((before, after)) = rest.split_once("${") {
+            out.push_str(before);
+            let (inner, tail) = after.split_once('}')?;
             match inner.strip_prefix('!') {
                 Some(lit) => {
                     out.push_str("${");
@@ -40,7 +39,7 @@ impl TemplateContext {
                 }
                 None => out.push_str(self.parameter_defaults.get(inner)?),
             }
-            rest = &rest[close + 1..];
+            rest = tail;
         }
         out.push_str(rest);
         Some(out)

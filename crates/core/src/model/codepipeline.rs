@@ -9,18 +9,10 @@ use crate::parse::{Node, PathBuf, Value};
 use serde_json::{Map, Value as Json};
 
 /// Adds the pipeline declared by `decl` (at `path` in `file`).
-pub(crate) fn normalize(
-    b: &mut Builder<'_>,
-    file: &str,
-    decl: &Node,
-    path: PathBuf,
-    format: &str,
-) {
+pub(crate) fn normalize(b: &mut Builder<'_>, file: &str, decl: &Node, path: PathBuf, format: &str) {
     let pipeline_index = b.out.workspace.pipelines.len();
-    let name = field(decl, "Name").map_or_else(
-        || "(unnamed pipeline)".to_string(),
-        |(n, _)| display(n),
-    );
+    let name =
+        field(decl, "Name").map_or_else(|| "(unnamed pipeline)".to_string(), |(n, _)| display(n));
     let pipeline_type = field(decl, "PipelineType")
         .and_then(|(n, _)| literal(n))
         .unwrap_or_else(|| "V1".into());
@@ -66,7 +58,11 @@ fn build_stage(
     pipeline_name: &str,
 ) -> Stage {
     if !stage.is_map() {
-        b.error(file, stage.span, "a stage must be a mapping with `Name` and `Actions`");
+        b.error(
+            file,
+            stage.span,
+            "a stage must be a mapping with `Name` and `Actions`",
+        );
     }
     let stage_name = field(stage, "Name").map_or_else(String::new, |(n, _)| display(n));
     let mut actions = Vec::new();

@@ -75,18 +75,16 @@ impl Default for GateRules {
 pub fn normalize_name(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len() + 8);
+    let mut prev: Option<char> = None;
     for (i, &c) in chars.iter().enumerate() {
+        let before = prev.replace(c);
         if !c.is_alphanumeric() {
             out.push(' ');
             continue;
         }
-        if i > 0
-            && chars[i - 1].is_alphanumeric()
-            && chars[i - 1].is_ascii_digit() != c.is_ascii_digit()
-        {
+        if before.is_some_and(|p| p.is_alphanumeric() && p.is_ascii_digit() != c.is_ascii_digit()) {
             out.push(' ');
-        } else if i > 0 && c.is_uppercase() {
-            let prev = chars[i - 1];
+        } else if let Some(prev) = before.filter(|_| c.is_uppercase()) {
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
                 out.push(' ');
@@ -172,7 +170,7 @@ fn first_line(text: &str) -> &str {
         .unwrap_or("")
         .trim();
     match line.char_indices().nth(60) {
-        Some((i, _)) => &line[..i],
+        Some((i, _)) => line.get(..i).unwrap_or(line),
         None => line,
     }
 }

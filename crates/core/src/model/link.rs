@@ -63,8 +63,16 @@ pub(crate) fn link(b: &mut Builder<'_>) {
         resolved.push(key.filter(|k| ws.projects.contains_key(k)));
     }
     for (pending, key) in b.pending_links.iter().zip(resolved) {
-        b.out.workspace.pipelines[pending.pipeline].stages[pending.stage].actions[pending.action]
-            .project = key;
+        let action = b
+            .out
+            .workspace
+            .pipelines
+            .get_mut(pending.pipeline)
+            .and_then(|p| p.stages.get_mut(pending.stage))
+            .and_then(|s| s.actions.get_mut(pending.action));
+        if let Some(action) = action {
+            action.project = key;
+        }
     }
     // a project reading a repo file links to that file when it is among the inputs
     let repo_files: Vec<String> = b

@@ -281,7 +281,12 @@ pub(crate) struct Builder<'a> {
 
 impl Builder<'_> {
     /// Records a located structural problem (the check then exits 2).
-    pub(crate) fn error(&mut self, file: &str, span: crate::source::Span, message: impl Into<String>) {
+    pub(crate) fn error(
+        &mut self,
+        file: &str,
+        span: crate::source::Span,
+        message: impl Into<String>,
+    ) {
         self.out.errors.push(ModelError {
             file: file.to_string(),
             error: ParseError {
@@ -332,6 +337,9 @@ pub fn normalize(docs: &[Classified], limits: &Limits, gates: &GateRules) -> Nor
                 }
             }
             Kind::Buildspec => {
+                for (span, message) in buildspec::validate(root) {
+                    b.error(&file, span, message);
+                }
                 let bs =
                     buildspec::normalize(&file, root, &PathBuf::root(), "developer", file.clone());
                 b.out.workspace.buildspecs.insert(file.clone(), bs);
@@ -435,25 +443,25 @@ pub(crate) fn inline_text(file: &crate::source::SourceFile, node: &Node) -> Opti
 
 /// `Fn::Sub` text: `${!X}` is a literal `${X}`; other `${...}` become placeholders.
 fn substitute(raw: &MappedText) -> MappedText {
-    let text = &raw.text;
+    let text = raw.text.as_str();
     let mut out = MappedText::default();
     let mut i = 0;
-    while let Some(rel) = text[i..].find("${") {
-        let at = i + rel;
+    // every index below comes from `find` of an ASCII delimiter, so it is a char boundary
+    while let Some(at) = text.get(i..).and_then(|t| t.find("${")).map(|rel| i + rel) {
         out.push_slice(raw, i..at);
-        let Some(close) = text[at..].find('}') else {
+        let Some(close) = text.get(at..).and_then(|t| t.find('}')).map(|rel| at + rel) else {
             i = at;
             break;
         };
-        let inner = &text[at + 2..at + close];
-        if let Some(lit) = inner.strip_prefix('!') {
+        let inner = text.get(at + 2..close).unwrap_or("");
+        if inner.starts_with('!') {
+            // `${!X}` is the literal text `${X}`
             out.push_slice(raw, at..at + 2);
-            let lit_start = at + 3;
-            out.push_slice(raw, lit_start..lit_start + lit.len() + 1);
+            out.push_slice(raw, at + 3..close + 1);
         } else {
             out.push_str("__CFN_SUB__", raw.range_at(at));
         }
-        i = at + close + 1;
+        i = close + 1;
     }
     out.push_slice(raw, i..text.len());
     out

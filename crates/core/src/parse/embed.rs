@@ -30,8 +30,11 @@ impl MappedText {
 
     /// Appends `other[range]` (byte range on char boundaries).
     pub fn push_slice(&mut self, other: &MappedText, range: std::ops::Range<usize>) {
-        self.text.push_str(&other.text[range.clone()]);
-        self.ranges.extend_from_slice(&other.ranges[range]);
+        if let (Some(text), Some(ranges)) = (other.text.get(range.clone()), other.ranges.get(range))
+        {
+            self.text.push_str(text);
+            self.ranges.extend_from_slice(ranges);
+        }
     }
 
     /// Outer range of the byte at `i`, or of the last byte.
@@ -75,7 +78,7 @@ impl MappedText {
         let mut out = MappedText::default();
         let mut i = 1;
         while i < raw.len() {
-            let rest = &raw[i..];
+            let rest = raw.get(i..)?;
             let c = rest.chars().next()?;
             if c == '"' {
                 break;

@@ -66,14 +66,21 @@ impl JsonParser<'_> {
             Some(b'/') => Err(self.error("comments are not allowed in JSON")),
             Some(_) => Err(self.error(format!(
                 "unexpected character `{}`",
-                self.text[self.pos..].chars().next().unwrap_or('?')
+                self.text
+                    .get(self.pos..)
+                    .and_then(|t| t.chars().next())
+                    .unwrap_or('?')
             ))),
         }
     }
 
     fn literal(&mut self, word: &str) -> Result<Node, ParseError> {
         let start = self.pos;
-        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+        if self
+            .bytes
+            .get(self.pos..)
+            .is_some_and(|b| b.starts_with(word.as_bytes()))
+        {
             self.pos += word.len();
             Ok(scalar(
                 word.to_string(),
@@ -102,7 +109,7 @@ impl JsonParser<'_> {
         if n == 0 {
             return Err(self.error("invalid number"));
         }
-        if n > 1 && self.bytes[int_start] == b'0' {
+        if n > 1 && self.bytes.get(int_start) == Some(&b'0') {
             return Err(ParseError::new(
                 "leading zeros are not allowed in JSON numbers",
                 Span::new(int_start, int_start + 1),
@@ -125,7 +132,10 @@ impl JsonParser<'_> {
         }
         let span = Span::new(start, self.pos);
         Ok(scalar(
-            self.text[start..self.pos].to_string(),
+            self.text
+                .get(start..self.pos)
+                .unwrap_or_default()
+                .to_string(),
             Style::Plain,
             span,
         ))
@@ -143,7 +153,7 @@ impl JsonParser<'_> {
                 }
                 self.pos += 1;
             }
-            out.push_str(&self.text[run_start..self.pos]);
+            out.push_str(self.text.get(run_start..self.pos).unwrap_or_default());
             match self.bytes.get(self.pos) {
                 None => return Err(self.error("unterminated string")),
                 Some(b'"') => {
@@ -151,7 +161,7 @@ impl JsonParser<'_> {
                     return Ok(out);
                 }
                 Some(b'\\') => {
-                    let (c, len) = decode_escape(&self.text[self.pos..])
+                    let (c, len) = decode_escape(self.text.get(self.pos..).unwrap_or_default())
                         .ok_or_else(|| self.error("invalid escape sequence in string"))?;
                     out.push(c);
                     self.pos += len;

@@ -44,7 +44,8 @@ pub struct ParseError {
 }
 
 impl ParseError {
-    pub(crate) fn new(message: impl Into<String>, span: Span) -> Self {
+    /// An error at a span.
+    pub fn new(message: impl Into<String>, span: Span) -> Self {
         ParseError {
             message: message.into(),
             span,

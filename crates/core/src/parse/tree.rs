@@ -206,7 +206,7 @@ fn plain_scalar_json(text: &str) -> Json {
 
 fn looks_like_float(s: &str) -> bool {
     let (mantissa, exp) = match s.find(['e', 'E']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        Some(i) => (s.get(..i).unwrap_or(s), s.get(i + 1..)),
         None => (s, None),
     };
     let (int, frac) = match mantissa.split_once('.') {

@@ -77,7 +77,7 @@ pub fn parse_metadata(file: &SourceFile) -> Result<PolicyMetadata, MetadataError
     };
     let header = Span::new(file.offset_of(start + 1, 0), file.offset_of(start + 1, 10));
     let mut block = String::new();
-    for line in &lines[start + 1..] {
+    for line in lines.iter().skip(start + 1) {
         let trimmed = line.trim_start();
         let Some(rest) = trimmed.strip_prefix('#') else {
             break;

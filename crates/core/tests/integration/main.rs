@@ -3,5 +3,6 @@
 mod api;
 mod e2e;
 mod expect;
+mod hostile;
 mod parse_fixtures;
 mod policies;
