@@ -39,6 +39,9 @@ pub struct PolicyArgs {
     /// Do not load the built-in policy pack.
     #[arg(long)]
     pub no_builtin: bool,
+    /// Platform governance data (gates, locked actions, policy parameters), YAML.
+    #[arg(long, value_name = "FILE")]
+    pub governance: Option<PathBuf>,
 }
 
 /// `check` options.

@@ -73,6 +73,9 @@ fn build_with(
     if !p.no_builtin {
         builder = builder.builtin_policies();
     }
+    if let Some(file) = &p.governance {
+        builder = builder.governance_file(file).map_err(|e| e.to_string())?;
+    }
     for dir in &p.policy_dirs {
         builder = builder.policy_dir(dir).map_err(|e| e.to_string())?;
     }

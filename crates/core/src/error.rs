@@ -12,6 +12,12 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// The governance data file is invalid.
+    #[error("{}", .problems.iter().map(|p| format!("{}: {}", p.location, p.message)).collect::<Vec<_>>().join("\n"))]
+    Governance {
+        /// Every problem, located.
+        problems: Vec<crate::governance::GovernanceError>,
+    },
     /// A policy failed to load, compile or evaluate.
     #[error("{path}: {message}")]
     Policy {
@@ -27,6 +33,7 @@ impl miette::Diagnostic for Error {
         Some(Box::new(match self {
             Error::Io { .. } => "stagegate::io",
             Error::Policy { .. } => "stagegate::policy",
+            Error::Governance { .. } => "stagegate::governance",
         }))
     }
 }

@@ -46,6 +46,7 @@
 
 pub mod discover;
 mod error;
+pub mod governance;
 mod linter;
 pub mod locate;
 pub mod model;

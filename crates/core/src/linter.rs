@@ -2,6 +2,7 @@
 
 use crate::discover::{self, classify, name_says_input, Candidate, ReadError};
 use crate::error::Error;
+use crate::governance::Governance;
 use crate::locate::{self, Sources};
 use crate::model::{self, Classified, GateRules, Normalized, Workspace};
 use crate::parse::{self, Limits};
@@ -26,6 +27,7 @@ pub struct LinterBuilder {
     sources: PolicySources,
     select: Option<Vec<String>>,
     limits: Limits,
+    governance: Governance,
 }
 
 impl LinterBuilder {
@@ -47,6 +49,23 @@ impl LinterBuilder {
         self
     }
 
+    /// Reads governance data (which actions are gates and locked, policy parameters).
+    pub fn governance_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        self.governance_text(&crate::discover::display_path(path), &text)
+    }
+
+    /// Governance data from memory.
+    pub fn governance_text(mut self, name: &str, text: &str) -> Result<Self, Error> {
+        self.governance = Governance::parse(Arc::new(SourceFile::new(name, text)))
+            .map_err(|problems| Error::Governance { problems })?;
+        Ok(self)
+    }
+
     /// Runs only the policies with these ids.
     pub fn select(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.select = Some(ids.into_iter().map(Into::into).collect());
@@ -61,7 +80,7 @@ impl LinterBuilder {
 
     /// Loads, compiles and test-evaluates the policies.
     pub fn build(self) -> Result<Linter, Error> {
-        let mut policies = PolicySet::load(self.sources)?;
+        let mut policies = PolicySet::load(self.sources, self.governance.policy_data())?;
         if let Some(select) = &self.select {
             if let Some(unknown) = select.iter().find(|id| policies.policy(id).is_none()) {
                 return Err(Error::Policy {
@@ -73,7 +92,7 @@ impl LinterBuilder {
         }
         Ok(Linter {
             policies,
-            gates: GateRules::default(),
+            gates: self.governance.gates,
             limits: self.limits,
         })
     }

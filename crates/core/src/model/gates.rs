@@ -13,6 +13,8 @@ pub struct GateRules {
     pub command_patterns: Vec<(String, Regex)>,
     /// Roles whose actions are locked by the platform.
     pub locked_roles: Vec<String>,
+    /// Actions named in governance data.
+    pub assignments: Vec<crate::governance::Assignment>,
 }
 
 impl Default for GateRules {
@@ -66,6 +68,7 @@ impl Default for GateRules {
                 ),
             ]),
             locked_roles: vec!["sca".to_string()],
+            assignments: Vec::new(),
         }
     }
 }
@@ -152,10 +155,26 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                         }
                     }
                 }
+                let project_name = project.and_then(|p| p.name.as_deref());
+                let mut locked_override = None;
+                for a in &rules.assignments {
+                    if !a.matches(&action.pipeline, &action.stage, &action.name, project_name) {
+                        continue;
+                    }
+                    for role in &a.roles {
+                        evidence.push(Evidence {
+                            role: role.clone(),
+                            reason: "named in governance data".into(),
+                            source: action.source.clone(),
+                        });
+                    }
+                    locked_override = a.locked.or(locked_override);
+                }
                 let mut roles: Vec<String> = evidence.iter().map(|e| e.role.clone()).collect();
                 roles.sort();
                 roles.dedup();
-                action.locked = roles.iter().any(|r| rules.locked_roles.contains(r));
+                action.locked = locked_override
+                    .unwrap_or_else(|| roles.iter().any(|r| rules.locked_roles.contains(r)));
                 action.roles = roles;
                 action.gate_evidence = evidence;
             }

@@ -144,8 +144,14 @@ fn is_test_file(path: &str) -> bool {
 impl PolicySet {
     /// Parses METADATA, compiles every module, and evaluates each policy once over an empty
     /// workspace, so that a broken policy fails here rather than on the tenth file.
-    pub fn load(sources: PolicySources) -> Result<PolicySet, Error> {
+    pub fn load(sources: PolicySources, data: serde_json::Value) -> Result<PolicySet, Error> {
         let mut engine = regorus::Engine::new();
+        engine
+            .add_data(regorus::Value::from(data))
+            .map_err(|e| Error::Policy {
+                path: "(governance data)".into(),
+                message: format!("{e}"),
+            })?;
         let mut policies: Vec<Policy> = Vec::new();
         let mut tests = Vec::new();
         for rego in &sources.files {

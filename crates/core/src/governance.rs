@@ -1,0 +1,271 @@
+//! Governance data: the platform-owned YAML that says which actions are security gates and
+//! locked, and sets policy parameters, without editing Rego. Validated against
+//! `schemas/governance.schema.json`; every problem is located in the file.
+
+use crate::model::GateRules;
+use crate::parse::{self, Limits, Node, PathBuf};
+use crate::source::{SourceFile, Span};
+use regex::Regex;
+use serde_json::Value as Json;
+use std::sync::Arc;
+
+/// The JSON Schema of governance files.
+pub const SCHEMA: &str = include_str!("../../../schemas/governance.schema.json");
+
+/// An action named in governance data, with what it is.
+#[derive(Debug, Clone, Default)]
+pub struct Assignment {
+    /// Pipeline name (`*` wildcards allowed), or any.
+    pub pipeline: Option<String>,
+    /// Stage name, or any.
+    pub stage: Option<String>,
+    /// Action name, or any.
+    pub action: Option<String>,
+    /// Project name, or any.
+    pub project: Option<String>,
+    /// Roles given.
+    pub roles: Vec<String>,
+    /// Locked or unlocked regardless of roles.
+    pub locked: Option<bool>,
+}
+
+impl Assignment {
+    /// Whether every field that is set matches.
+    pub fn matches(
+        &self,
+        pipeline: &str,
+        stage: &str,
+        action: &str,
+        project: Option<&str>,
+    ) -> bool {
+        let ok = |want: &Option<String>, have: Option<&str>| match want {
+            None => true,
+            Some(w) => have.is_some_and(|h| glob(w, h)),
+        };
+        ok(&self.pipeline, Some(pipeline))
+            && ok(&self.stage, Some(stage))
+            && ok(&self.action, Some(action))
+            && ok(&self.project, project)
+    }
+}
+
+/// `*` matches any run of characters; everything else is literal.
+fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (
+        parts.first().copied().unwrap_or(""),
+        parts.last().copied().unwrap_or(""),
+    );
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = text.get(first.len()..text.len() - last.len()).unwrap_or("");
+    for part in parts.iter().skip(1).take(parts.len().saturating_sub(2)) {
+        match rest.find(part) {
+            Some(i) => rest = rest.get(i + part.len()..).unwrap_or(""),
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Loaded governance data.
+#[derive(Debug, Clone)]
+pub struct Governance {
+    /// Gate recognition rules derived from it.
+    pub gates: GateRules,
+    /// The file as JSON, given to policies as `data.stagegate.governance`.
+    pub data: Json,
+}
+
+impl Default for Governance {
+    fn default() -> Self {
+        Governance {
+            gates: GateRules::default(),
+            data: Json::Object(Default::default()),
+        }
+    }
+}
+
+/// A governance file problem, located.
+#[derive(Debug, Clone)]
+pub struct GovernanceError {
+    /// `file:line:column`.
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Governance {
+    /// Parses, validates and applies a governance file.
+    pub fn parse(file: Arc<SourceFile>) -> Result<Governance, Vec<GovernanceError>> {
+        let at = |span: Span, message: String| {
+            let lc = file.line_column(span.start);
+            GovernanceError {
+                location: format!("{}:{}:{}", file.path, lc.line, lc.column),
+                message,
+            }
+        };
+        let doc = parse::parse(file.clone(), &Limits::default())
+            .map_err(|e| vec![at(e.span, e.message)])?;
+        let Some(root) = doc.root() else {
+            return Ok(Governance::default());
+        };
+        let data = root.to_json();
+        let schema: Json = serde_json::from_str(SCHEMA)
+            .map_err(|e| vec![at(root.span, format!("governance schema: {e}"))])?;
+        let validator = jsonschema::validator_for(&schema)
+            .map_err(|e| vec![at(root.span, format!("governance schema: {e}"))])?;
+        let errors: Vec<GovernanceError> = validator
+            .iter_errors(&data)
+            .map(|e| {
+                let tokens = PathBuf::segments(e.instance_path().as_str())
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                let path = e.instance_path().as_str();
+                let message = if path.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("{path}: {e}")
+                };
+                at(root.resolve(&tokens).0, message)
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut gates = GateRules::default();
+        let mut problems = Vec::new();
+        let g = root.get("gates");
+        if g.and_then(|g| g.get("replace-default-patterns"))
+            .and_then(Node::as_str)
+            == Some("true")
+        {
+            gates.name_patterns.clear();
+            gates.command_patterns.clear();
+        }
+        for (key, target) in [("name-patterns", 0), ("command-patterns", 1)] {
+            for role in g
+                .and_then(|g| g.get(key))
+                .map(Node::entries)
+                .unwrap_or_default()
+            {
+                for p in role.value.items() {
+                    let text = p.as_str().unwrap_or_default();
+                    match Regex::new(&format!("(?i){text}")) {
+                        Ok(re) => {
+                            let list = if target == 0 {
+                                &mut gates.name_patterns
+                            } else {
+                                &mut gates.command_patterns
+                            };
+                            list.push((role.key.clone(), re));
+                        }
+                        Err(e) => {
+                            problems.push(at(p.span, format!("invalid regular expression: {e}")))
+                        }
+                    }
+                }
+            }
+        }
+        for a in g
+            .and_then(|g| g.get("actions"))
+            .map(Node::items)
+            .unwrap_or_default()
+        {
+            let s = |k: &str| a.get(k).and_then(Node::as_str).map(str::to_string);
+            gates.assignments.push(Assignment {
+                pipeline: s("pipeline"),
+                stage: s("stage"),
+                action: s("action"),
+                project: s("project"),
+                roles: a
+                    .get("roles")
+                    .map(|r| {
+                        r.items()
+                            .iter()
+                            .filter_map(Node::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                locked: a.get("locked").and_then(Node::as_str).map(|v| v == "true"),
+            });
+        }
+        if let Some(roles) = root.get("locked-roles") {
+            gates.locked_roles = roles
+                .items()
+                .iter()
+                .filter_map(Node::as_str)
+                .map(str::to_string)
+                .collect();
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Governance { gates, data })
+    }
+
+    /// `data.stagegate` for policies: `params` and the whole file as `governance`.
+    pub fn policy_data(&self) -> Json {
+        let params = self
+            .data
+            .get("params")
+            .cloned()
+            .unwrap_or_else(|| Json::Object(Default::default()));
+        serde_json::json!({"stagegate": {"params": params, "governance": self.data}})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Governance, Vec<GovernanceError>> {
+        Governance::parse(Arc::new(SourceFile::new("gov.yaml", text)))
+    }
+
+    #[test]
+    fn schema_errors_are_located() {
+        let errs =
+            load("version: 1\ngates:\n  actions:\n    - action: SCA\n      roles: [scanner]\n")
+                .unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].location.starts_with("gov.yaml:5:"), "{:?}", errs);
+        let errs = load("version: 1\nlocked_roles: [sca]\n").unwrap_err();
+        assert!(errs[0].message.contains("locked_roles"), "{:?}", errs);
+    }
+
+    #[test]
+    fn bad_regex_is_located() {
+        let errs = load("gates:\n  name-patterns:\n    sca: ['(unclosed']\n").unwrap_err();
+        assert_eq!(errs[0].location, "gov.yaml:3:11");
+    }
+
+    #[test]
+    fn assignments_and_patterns_apply() {
+        let g = load("gates:\n  name-patterns:\n    sca: ['\\bblack ?duck\\b']\n  actions:\n    - pipeline: 'app-*'\n      action: Audit\n      roles: [sca]\nlocked-roles: [sca, sast]\nparams:\n  x: {k: 1}\n").unwrap();
+        assert!(g
+            .gates
+            .name_patterns
+            .iter()
+            .any(|(r, re)| r == "sca" && re.is_match("blackduck")));
+        assert!(g.gates.assignments[0].matches("app-web", "Build", "Audit", None));
+        assert!(!g.gates.assignments[0].matches("other", "Build", "Audit", None));
+        assert_eq!(g.gates.locked_roles, ["sca", "sast"]);
+        assert_eq!(g.policy_data()["stagegate"]["params"]["x"]["k"], 1);
+    }
+
+    #[test]
+    fn glob_matches_stars() {
+        assert!(glob("a*c", "abbbc"));
+        assert!(glob("*", "x"));
+        assert!(glob("a*b*c", "axxbyyc"));
+        assert!(!glob("a*b*c", "axxc"));
+        assert!(glob("abc", "abc"));
+    }
+}
