@@ -287,12 +287,17 @@ pub(crate) fn decode_escape(s: &str) -> Option<(char, usize)> {
         b'r' => '\r',
         b't' => '\t',
         b'u' => {
-            let hi = u32::from_str_radix(s.get(2..6)?, 16).ok()?;
+            let hex4 = |t: &str| {
+                (t.len() == 4 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .then(|| u32::from_str_radix(t, 16).ok())
+                    .flatten()
+            };
+            let hi = hex4(s.get(2..6)?)?;
             if (0xD800..0xDC00).contains(&hi) {
                 if s.get(6..8)? != "\\u" {
                     return None;
                 }
-                let lo = u32::from_str_radix(s.get(8..12)?, 16).ok()?;
+                let lo = hex4(s.get(8..12)?)?;
                 if !(0xDC00..0xE000).contains(&lo) {
                     return None;
                 }
@@ -347,6 +352,12 @@ mod tests {
         let err = p(r#"{"a": 1, "a": 2}"#).unwrap_err();
         assert_eq!(err.span.start, 9);
         assert_eq!(err.related[0].1.start, 1);
+    }
+
+    #[test]
+    fn unicode_escapes_need_four_hex_digits() {
+        assert!(p(r#""\u+123""#).is_err());
+        assert!(p(r#""\u00e9""#).is_ok());
     }
 
     #[test]

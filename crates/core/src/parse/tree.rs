@@ -165,6 +165,15 @@ impl Node {
         }
     }
 
+    /// Depth of this subtree (a scalar is 0).
+    pub(crate) fn height(&self) -> usize {
+        match &self.value {
+            Value::Scalar(..) => 0,
+            Value::Seq(items) => 1 + items.iter().map(Node::height).max().unwrap_or(0),
+            Value::Map(entries) => 1 + entries.iter().map(|e| e.value.height()).max().unwrap_or(0),
+        }
+    }
+
     /// Number of nodes in this subtree.
     pub(crate) fn size(&self) -> usize {
         1 + match &self.value {

@@ -32,17 +32,24 @@ const CFN_FN_TAGS: &[&str] = &[
     "Transform",
 ];
 
+/// Characters between two entries of the char-to-byte table.
+const CHECKPOINT: usize = 256;
+
 /// Parses every document of a YAML stream.
 pub(crate) fn parse(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseError> {
     let builder = Builder {
         parser: Parser::new_from_str(text),
         text,
-        char_offsets: if text.is_ascii() {
+        char_checkpoints: if text.is_ascii() {
             None
         } else {
-            let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-            v.push(text.len());
-            Some(v)
+            // byte offset of every CHECKPOINT-th character: a small table, not 8 bytes a char
+            Some(
+                text.char_indices()
+                    .step_by(CHECKPOINT)
+                    .map(|(i, _)| i)
+                    .collect(),
+            )
         },
         anchors: HashMap::new(),
         alias_nodes: 0,
@@ -54,18 +61,28 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseError
 struct Builder<'a> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     text: &'a str,
-    /// Byte offset of each character index; `None` when the text is ASCII.
-    char_offsets: Option<Vec<usize>>,
-    anchors: HashMap<usize, Node>,
+    /// Byte offset of every `CHECKPOINT`-th character; `None` when the text is ASCII.
+    char_checkpoints: Option<Vec<usize>>,
+    /// Anchored nodes with their height (for the depth bound when they are aliased).
+    anchors: HashMap<usize, (Node, usize)>,
     alias_nodes: usize,
     limits: &'a Limits,
 }
 
 impl<'a> Builder<'a> {
     fn byte(&self, char_index: usize) -> usize {
-        match &self.char_offsets {
+        match &self.char_checkpoints {
             None => char_index.min(self.text.len()),
-            Some(v) => v.get(char_index).copied().unwrap_or(self.text.len()),
+            Some(v) => {
+                let base = v
+                    .get(char_index / CHECKPOINT)
+                    .copied()
+                    .unwrap_or(self.text.len());
+                self.text
+                    .get(base..)
+                    .and_then(|rest| rest.char_indices().nth(char_index % CHECKPOINT))
+                    .map_or(self.text.len(), |(i, _)| base + i)
+            }
         }
     }
 
@@ -131,11 +148,20 @@ impl<'a> Builder<'a> {
         }
         let (node, anchor) = match event {
             Event::Alias(id) => {
-                let node =
-                    self.anchors.get(&id).cloned().ok_or_else(|| {
-                        ParseError::new("alias refers to an unknown anchor", span)
-                    })?;
-                self.alias_nodes += node.size();
+                let (size, height) = match self.anchors.get(&id) {
+                    Some((node, height)) => (node.size(), *height),
+                    None => return Err(ParseError::new("alias refers to an unknown anchor", span)),
+                };
+                if depth + height > self.limits.max_depth {
+                    return Err(ParseError::new(
+                        format!(
+                            "alias expands to nesting deeper than {} levels",
+                            self.limits.max_depth
+                        ),
+                        span,
+                    ));
+                }
+                self.alias_nodes += size;
                 if self.alias_nodes > self.limits.max_alias_nodes {
                     return Err(ParseError::new(
                         format!(
@@ -145,8 +171,11 @@ impl<'a> Builder<'a> {
                         span,
                     ));
                 }
+                let Some((node, _)) = self.anchors.get(&id) else {
+                    return Err(ParseError::new("alias refers to an unknown anchor", span));
+                };
                 // the copy points at the alias, where the reader sees it
-                let mut node = node;
+                let mut node = node.clone();
                 node.remap(&|_| span);
                 (node, 0)
             }
@@ -199,13 +228,26 @@ impl<'a> Builder<'a> {
             }
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            // keeping a copy costs as much as expanding an alias: nested anchors count too
+            self.alias_nodes += node.size();
+            if self.alias_nodes > self.limits.max_alias_nodes {
+                return Err(ParseError::new(
+                    format!(
+                        "anchored nodes exceed {} nodes (a YAML bomb?)",
+                        self.limits.max_alias_nodes
+                    ),
+                    node.span,
+                ));
+            }
+            self.anchors.insert(anchor, (node.clone(), node.height()));
         }
         Ok(node)
     }
 
     fn collection_span(&self, start: Span, end: Span, last_child: Option<Span>) -> Span {
-        let flow = matches!(self.text.as_bytes().get(start.start), Some(b'[' | b'{'));
+        // a flow collection's end event is its closing bracket; a block one's is empty
+        let flow =
+            !end.is_empty() && matches!(self.text.as_bytes().get(end.start), Some(b']' | b'}'));
         if flow {
             Span::new(start.start, end.end)
         } else {
@@ -306,7 +348,9 @@ fn apply_tag(mut node: Node, tag: Option<&Tag>) -> Node {
         if let Value::Scalar(text, style) = &node.value {
             // `!GetAtt Res.Attr.Sub` splits at the first dot only
             if let Some((res, attr)) = text.split_once('.') {
-                let res_span = Span::new(span.start, span.start + res.len());
+                // the node's span starts at the tag; the plain text is at its end
+                let text_start = span.end.saturating_sub(text.len()).max(span.start);
+                let res_span = Span::new(text_start, (text_start + res.len()).min(span.end));
                 let attr_span = Span::new((res_span.end + 1).min(span.end), span.end);
                 let part = |s: &str, sp: Span| Node {
                     value: Value::Scalar(s.to_string(), *style),
@@ -398,6 +442,56 @@ mod tests {
         }
         let err = parse(&text, &Limits::default()).unwrap_err();
         assert!(err.message.contains("YAML bomb"), "{}", err.message);
+    }
+
+    #[test]
+    fn nested_anchors_count_against_the_budget() {
+        let limits = Limits {
+            max_alias_nodes: 1000,
+            ..Limits::default()
+        };
+        let big = format!("[{}]", vec!["0"; 400].join(", "));
+        let text = format!("a: &a1\n  b: &a2\n    c: &a3\n      d: {big}\n");
+        let err = parse(&text, &limits).unwrap_err();
+        assert!(
+            err.message.contains("anchored nodes exceed"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn aliases_cannot_bypass_the_depth_bound() {
+        let limits = Limits {
+            max_depth: 10,
+            ..Limits::default()
+        };
+        let text = "a: &a [[[[[[1]]]]]]\nb: [[[[[[*a]]]]]]\n";
+        let err = parse(text, &limits).unwrap_err();
+        assert!(
+            err.message.contains("alias expands to nesting deeper"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.span.start, text.find("*a").unwrap());
+    }
+
+    #[test]
+    fn non_ascii_text_keeps_byte_spans() {
+        let text = format!("# {}\nname: café\nnext: x\n", "é".repeat(600));
+        let n = one(&text);
+        let e = n.entry("next").unwrap();
+        assert_eq!(&text[e.key_span.start..e.key_span.end], "next");
+        let v = n.get("name").unwrap();
+        assert_eq!(&text[v.span.start..v.span.end], "café");
+    }
+
+    #[test]
+    fn tagged_flow_collections_end_at_their_bracket() {
+        let text = "a: !If [C, x, y]\nb: 1\n";
+        let n = one(text);
+        let e = n.entry("a").unwrap();
+        assert_eq!(&text[e.value.span.start..e.value.span.end], "!If [C, x, y]");
     }
 
     #[test]
