@@ -38,38 +38,47 @@ deny contains finding if {
 	lib.is_build(action)
 	finding := {
 		"message": sprintf(
-			"%s action %s in pipeline %s runs with no SCA gate in the pipeline",
+			"%s action %s in pipeline %s runs with no SCA gate that always runs in the pipeline",
 			[lower(action.category), lib.action_label(action), pipeline.name],
 		),
 		"at": [{"source": action.source, "label": "runs without any SCA gate"}],
 	}
 }
 
-# An SCA gate exists but does not finish before the build starts.
+# SCA gates exist but not every one finishes before the build starts: one finding per
+# build, naming every gate it does not wait for.
 deny contains finding if {
 	some pipeline in input.pipelines
-	some gate in lib.gates(pipeline, "sca")
 	some action in lib.pipeline_actions(pipeline)
 	lib.is_build(action)
-	not lib.precedes(gate, action)
+	late := [gate |
+		some gate in lib.gates(pipeline, "sca")
+		not lib.precedes(gate, action)
+	]
+	count(late) > 0
 	finding := {
 		"message": sprintf(
 			"%s action %s can start before SCA gate %s has finished (%s)",
-			[lower(action.category), lib.action_label(action), lib.action_label(gate), relation(gate, action)],
+			[
+				lower(action.category), lib.action_label(action),
+				concat(", ", [lib.action_label(g) | some g in late]), relation(late[0], action),
+			],
 		),
 		"at": array.concat(
-			[
-				{"source": action.source, "label": "starts before the SCA gate finishes"},
-				{"source": gate.source, "label": "SCA gate"},
-			],
-			[{"source": e.source, "label": sprintf("SCA gate because it %s", [reason(e)])} |
-				some e in gate.gate_evidence
-				e.role == "sca"
-				e.source != gate.source
-			],
+			[{"source": action.source, "label": "starts before the SCA gate finishes"}],
+			[ref | some gate in late; some ref in gate_refs(gate)],
 		),
 	}
 }
+
+gate_refs(gate) := array.concat(
+	[{"source": gate.source, "label": "SCA gate"}],
+	[{"source": e.source, "label": sprintf("SCA gate because it %s", [reason(e)])} |
+		some e in gate.gate_evidence
+		e.role == "sca"
+		e.source != gate.source
+	],
+)
 
 relation(gate, action) := "same RunOrder: they run in parallel" if {
 	gate.stage_index == action.stage_index

@@ -31,17 +31,20 @@ precedes(a, b) if {
 }
 
 # The actions of a pipeline that are security gates of a role (sca, sast, secrets, iac).
+# A gate that exists only under a CloudFormation condition may not run, so it does not count.
 gates(pipeline, role) := {action |
 	some action in pipeline_actions(pipeline)
 	role in action.roles
+	not action.conditional
 }
 
 # An action that is a security gate of any role.
 is_gate(action) if count(action.roles) > 0
 
-# An action that builds or tests code: Build or Test category and not itself a gate.
+# An action that builds or tests code: Build, Test or Compute (V2 Commands, shell on the
+# source) category and not itself a gate.
 is_build(action) if {
-	action.category in {"Build", "Test"}
+	action.category in {"Build", "Test", "Compute"}
 	not is_gate(action)
 }
 

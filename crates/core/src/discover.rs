@@ -49,9 +49,14 @@ pub fn discover(paths: &[PathBuf], limits: &Limits) -> (Vec<Candidate>, Vec<Read
     let mut errors = Vec::new();
     for path in paths {
         if path.is_dir() {
+            // only the repository's .gitignore files decide; `.ignore`, the user's global
+            // gitignore and .git/info/exclude are not what the repository says it holds
             let walker = ignore::WalkBuilder::new(path)
                 .hidden(false)
                 .require_git(false)
+                .ignore(false)
+                .git_global(false)
+                .git_exclude(false)
                 .filter_entry(|e| e.file_name() != ".git")
                 .sort_by_file_name(|a, b| a.cmp(b))
                 .build();
@@ -80,6 +85,9 @@ pub fn discover(paths: &[PathBuf], limits: &Limits) -> (Vec<Candidate>, Vec<Read
             });
         }
     }
+    // a file reached twice (`check . pipeline.yaml`) is read once
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|(path, _)| seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())));
     let mut candidates = Vec::new();
     for (path, explicit) in found {
         match read(&path, limits) {
@@ -155,6 +163,18 @@ pub fn name_says_input(path: &str) -> bool {
         || name.ends_with(".template.json")
         || name.ends_with(".template.yaml")
         || name.ends_with(".template.yml")
+}
+
+/// Whether text that does not parse still reads as a stagegate input (so a syntax error in
+/// it fails the check instead of skipping the file).
+pub fn text_says_input(text: &str) -> bool {
+    text.contains("AWS::CodePipeline::Pipeline")
+        || text.contains("AWS::CodeBuild::Project")
+        || text.contains("AWSTemplateFormatVersion")
+        || (text.contains("\"pipeline\"") && text.contains("\"stages\""))
+        || (text.contains("\"projects\"") && text.contains("\"buildspec\""))
+        || (text.lines().any(|l| l.starts_with("version:"))
+            && text.lines().any(|l| l.starts_with("phases:")))
 }
 
 /// Classifies a parsed document by content first, then by name.

@@ -130,14 +130,28 @@ impl Linter {
         N: Into<String>,
         T: Into<String>,
     {
-        let candidates = sources
-            .into_iter()
-            .map(|(name, text)| Candidate {
+        let mut candidates = Vec::new();
+        let mut too_big = Vec::new();
+        for (name, text) in sources {
+            let (name, text): (String, String) = (name.into(), text.into());
+            if text.len() as u64 > self.limits.max_file_bytes {
+                too_big.push(ReadError {
+                    message: format!(
+                        "file is {} bytes, larger than the {} byte limit",
+                        text.len(),
+                        self.limits.max_file_bytes
+                    ),
+                    path: name,
+                    at: None,
+                });
+                continue;
+            }
+            candidates.push(Candidate {
                 file: Arc::new(SourceFile::new(name, text)),
                 explicit: true,
-            })
-            .collect();
-        self.check_candidates(candidates, Vec::new())
+            });
+        }
+        self.check_candidates(candidates, too_big)
     }
 
     /// The workspace model (the Rego `input`) of the files under `paths`, and a report of
@@ -204,7 +218,7 @@ impl Linter {
                     None => {}
                 },
                 Err(e) => {
-                    if explicit || name_says_input(&path) {
+                    if explicit || name_says_input(&path) || discover::text_says_input(&file.text) {
                         report.errors.push(problem(&file, e));
                     } else {
                         let lc = file.line_column(e.span.start);

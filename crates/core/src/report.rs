@@ -29,7 +29,12 @@ impl Location {
     /// Locates a span of a file.
     pub fn new(file: &SourceFile, span: Span) -> Location {
         let start = file.line_column(span.start);
-        let end = file.line_column(span.end.max(span.start + 1) - 1);
+        // the last character of the span, stepping back to its first byte
+        let mut last = span.end.max(span.start + 1) - 1;
+        while last > span.start && !file.text.is_char_boundary(last) {
+            last -= 1;
+        }
+        let end = file.line_column(last);
         Location {
             path: file.path.clone(),
             line: start.line,

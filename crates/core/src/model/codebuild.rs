@@ -136,8 +136,22 @@ fn classify_buildspec(
     } else if spec.get("Fn::Sub").is_none() && spec.get("Fn::Join").is_none() {
         return make("unresolved", Some(display(spec)), None);
     }
-    let key = add_inline_buildspec(b, &doc.file, spec, path);
-    make("inline", None, key)
+    // `Fn::Sub` / `Fn::Join`: decide on the assembled text, which may just be a path
+    let Some(text) = super::inline_text(&doc.file, spec) else {
+        return make("unresolved", Some(display(spec)), None);
+    };
+    let assembled = text.text.trim();
+    if assembled.starts_with("arn:aws") && assembled.contains(":s3:::") {
+        return make("s3", Some(assembled.to_string()), None);
+    }
+    if !looks_inline(assembled) {
+        return make("file", Some(assembled.to_string()), None);
+    }
+    match add_inline_buildspec(b, &doc.file, spec, path) {
+        Some(key) => make("inline", None, Some(key)),
+        // the parse error is recorded; the buildspec cannot be read, so it is not inline
+        None => make("unresolved", Some(display(spec)), None),
+    }
 }
 
 /// A `BuildSpec` string is inline text rather than a path when it spans lines or reads as

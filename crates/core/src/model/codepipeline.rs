@@ -20,17 +20,21 @@ pub(crate) fn normalize(b: &mut Builder<'_>, file: &str, decl: &Node, path: Path
     match field(decl, "Stages") {
         Some((list, key)) if matches!(list.value, Value::Seq(_)) => {
             let stages_path = path.join(key);
-            for (stage_index, (stage, stage_path)) in
-                list_items(list, &stages_path).into_iter().enumerate()
-            {
-                stages.push(build_stage(
+            // alternatives of one `Fn::If` share a position: neither runs before the other
+            for item in list_items(list, &stages_path) {
+                let mut stage = build_stage(
                     b,
                     file,
-                    stage,
-                    stage_path,
-                    (pipeline_index, stage_index),
+                    item.node,
+                    item.path,
+                    (pipeline_index, item.index),
                     &name,
-                ));
+                );
+                stage.conditional = item.conditional;
+                for action in &mut stage.actions {
+                    action.conditional |= item.conditional;
+                }
+                stages.push(stage);
             }
         }
         Some((other, key)) => b.error(
@@ -68,11 +72,12 @@ fn build_stage(
     let mut actions = Vec::new();
     match field(stage, "Actions") {
         Some((list, key)) if matches!(list.value, Value::Seq(_)) => {
-            for (node, action_path) in list_items(list, &stage_path.join(key)) {
-                let Some((mut action, project_node)) = build_action(b, file, node, &action_path)
+            for item in list_items(list, &stage_path.join(key)) {
+                let Some((mut action, project_node)) = build_action(b, file, item.node, &item.path)
                 else {
                     continue;
                 };
+                action.conditional = item.conditional;
                 action.pipeline = pipeline_name.to_string();
                 action.pipeline_index = pipeline_index;
                 action.stage = stage_name.clone();
@@ -102,6 +107,7 @@ fn build_stage(
         name: stage_name,
         actions,
         before_entry: field(stage, "BeforeEntry").map_or(Json::Null, |(n, _)| n.to_json()),
+        conditional: false,
         source: SourceRef::new(file, &stage_path),
     }
 }
@@ -206,6 +212,7 @@ fn build_action<'n>(
         roles: Vec::new(),
         gate_evidence: Vec::new(),
         locked: false,
+        conditional: false,
         source: SourceRef::new(file, path),
     };
     Some((action, project_node))

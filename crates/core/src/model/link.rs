@@ -32,6 +32,7 @@ pub(crate) fn link(b: &mut Builder<'_>) {
         }
     }
     let mut resolved = Vec::new();
+    let mut wrong_refs = Vec::new();
     for pending in &b.pending_links {
         let ctx = b.templates.get(&pending.file);
         let same_file_first = |keys: &[&str]| -> Option<String> {
@@ -42,11 +43,16 @@ pub(crate) fn link(b: &mut Builder<'_>) {
         };
         let mut key = None;
         if let Some(target) = pending.name.get("Ref").and_then(Node::as_str) {
-            let is_project = ctx
-                .and_then(|c| c.resource_types.get(target))
-                .is_some_and(|t| t == "AWS::CodeBuild::Project");
-            if is_project {
-                key = Some(format!("{}:{target}", pending.file));
+            match ctx.and_then(|c| c.resource_types.get(target)) {
+                Some(t) if t == "AWS::CodeBuild::Project" => {
+                    key = Some(format!("{}:{target}", pending.file));
+                }
+                Some(t) => wrong_refs.push((
+                    pending.file.clone(),
+                    pending.name.span,
+                    format!("`ProjectName` refers to `{target}`, which is a {t}, not an AWS::CodeBuild::Project"),
+                )),
+                None => {}
             }
         }
         if key.is_none() {
@@ -57,10 +63,19 @@ pub(crate) fn link(b: &mut Builder<'_>) {
             key = name.and_then(|n| by_name.get(n.as_str()).and_then(|k| same_file_first(k)));
         }
         if key.is_none() {
+            // an expression (`!Ref AWS::StackName`, `!Sub ...`) names the same thing only
+            // inside one template
             let expr = pending.name.to_json().to_string();
-            key = by_expr.get(&expr).and_then(|k| same_file_first(k));
+            let prefix = format!("{}:", pending.file);
+            key = by_expr
+                .get(&expr)
+                .and_then(|keys| keys.iter().find(|k| k.starts_with(&prefix)))
+                .map(|k| (*k).to_string());
         }
         resolved.push(key.filter(|k| ws.projects.contains_key(k)));
+    }
+    for (file, span, message) in wrong_refs {
+        b.error(&file, span, message);
     }
     for (pending, key) in b.pending_links.iter().zip(resolved) {
         let action = b
@@ -92,9 +107,11 @@ pub(crate) fn link(b: &mut Builder<'_>) {
             continue;
         };
         let wanted = path.trim_start_matches("./");
+        // the shortest matching path is the one nearest the checked root
         spec.document = repo_files
             .iter()
-            .find(|f| *f == wanted || f.ends_with(&format!("/{wanted}")))
+            .filter(|f| *f == wanted || f.ends_with(&format!("/{wanted}")))
+            .min_by_key(|f| (f.matches('/').count(), (*f).clone()))
             .cloned();
     }
 }

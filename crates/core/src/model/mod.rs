@@ -89,6 +89,8 @@ pub struct Stage {
     pub actions: Vec<Action>,
     /// V2 `beforeEntry` conditions as written, or null.
     pub before_entry: Json,
+    /// Exists only under a CloudFormation condition.
+    pub conditional: bool,
     /// The stage.
     pub source: SourceRef,
 }
@@ -130,6 +132,9 @@ pub struct Action {
     pub gate_evidence: Vec<Evidence>,
     /// Whether the platform locks this action (every SCA gate by default).
     pub locked: bool,
+    /// Exists only under a CloudFormation condition (`Fn::If` on the action or its stage),
+    /// so it cannot be relied on to run.
+    pub conditional: bool,
     /// The action.
     pub source: SourceRef,
 }
@@ -384,28 +389,49 @@ pub(crate) fn field<'n>(node: &'n Node, pascal: &str) -> Option<(&'n Node, &'n s
     found.map(|e| (&e.value, e.key.as_str()))
 }
 
-/// Items of a list, with `Fn::If` elements expanded to both branches (worst case) and
-/// `AWS::NoValue` dropped; each with its path.
-pub(crate) fn list_items<'n>(list: &'n Node, path: &PathBuf) -> Vec<(&'n Node, PathBuf)> {
+/// One element of a list after `Fn::If` expansion.
+pub(crate) struct ListItem<'n> {
+    pub node: &'n Node,
+    pub path: PathBuf,
+    /// Position of the written element; both branches of an `Fn::If` share it.
+    pub index: usize,
+    /// Present only under a CloudFormation condition.
+    pub conditional: bool,
+}
+
+/// Items of a list, with `Fn::If` elements expanded to both branches (each marked
+/// conditional: it may not exist) and `AWS::NoValue` dropped.
+pub(crate) fn list_items<'n>(list: &'n Node, path: &PathBuf) -> Vec<ListItem<'n>> {
     let mut out = Vec::new();
     for (i, item) in list.items().iter().enumerate() {
-        expand_if(item, path.join(i), &mut out);
+        expand_if(item, path.join(i), i, false, &mut out);
     }
     out
 }
 
-fn expand_if<'n>(node: &'n Node, path: PathBuf, out: &mut Vec<(&'n Node, PathBuf)>) {
+fn expand_if<'n>(
+    node: &'n Node,
+    path: PathBuf,
+    index: usize,
+    conditional: bool,
+    out: &mut Vec<ListItem<'n>>,
+) {
     if let Some(args) = node.get("Fn::If").filter(|_| node.entries().len() == 1) {
         let base = path.join("Fn::If");
         for (i, branch) in args.items().iter().enumerate().skip(1).take(2) {
-            expand_if(branch, base.join(i), out);
+            expand_if(branch, base.join(i), index, true, out);
         }
         return;
     }
     if node.get("Ref").and_then(Node::as_str) == Some("AWS::NoValue") {
         return;
     }
-    out.push((node, path));
+    out.push(ListItem {
+        node,
+        path,
+        index,
+        conditional,
+    });
 }
 
 /// Builds the text of an inline buildspec from a string, `Fn::Sub` or `Fn::Join`,

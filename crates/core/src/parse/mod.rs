@@ -96,9 +96,12 @@ pub struct Document {
 }
 
 impl Document {
-    /// The first document's root.
+    /// The first document with content (a stream may open with an empty document).
     pub fn root(&self) -> Option<&Node> {
-        self.roots.first()
+        self.roots
+            .iter()
+            .find(|r| !r.is_null())
+            .or(self.roots.first())
     }
 }
 

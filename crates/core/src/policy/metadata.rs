@@ -132,10 +132,19 @@ pub fn parse_metadata(file: &SourceFile) -> Result<PolicyMetadata, MetadataError
                 .collect()
         })
         .unwrap_or_default();
-    let waivable = custom
-        .and_then(|c| c.get("waivable"))
-        .and_then(Node::as_str)
-        .is_none_or(|s| s != "false");
+    let waivable = match custom.and_then(|c| c.entry("waivable")) {
+        None => true,
+        Some(e) => match e.value.as_str() {
+            Some("true" | "True" | "TRUE") => true,
+            Some("false" | "False" | "FALSE") => false,
+            _ => {
+                return Err(MetadataError {
+                    message: "custom.waivable must be true or false".into(),
+                    span: to_file_span(e.key_span),
+                })
+            }
+        },
+    };
     Ok(PolicyMetadata {
         title: required(root.get("title"), "title")?,
         description: required(root.get("description"), "description")?,

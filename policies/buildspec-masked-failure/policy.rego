@@ -1,0 +1,126 @@
+# METADATA
+# title: Buildspec hides a failing step
+# description: |
+#   CodeBuild fails a phase when a command exits non-zero. An install, pre_build or build
+#   command ending in `|| true`, `|| :`, `|| exit 0` or `; exit 0`, or one that turns off
+#   errexit with `set +e`, makes a failing test, scan or compile look green. So does a phase
+#   with `on-failure: CONTINUE`, and a batch build-list or build-graph task with
+#   `ignore-failure: true`, which lets the batch succeed when that task fails. `finally`
+#   blocks (clean-up) are not checked.
+# related_resources:
+#   - https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html#build-spec.phases
+#   - https://docs.aws.amazon.com/codebuild/latest/userguide/batch-build-buildspec.html
+# custom:
+#   id: buildspec-masked-failure
+#   severity: warning
+#   remediation: |
+#     Let the step fail the build. If a command may legitimately fail, test for that
+#     case explicitly instead of discarding every error.
+#
+#     Before:
+#       phases:
+#         build:
+#           on-failure: CONTINUE
+#           commands:
+#             - npm test || true
+#     After:
+#       phases:
+#         build:
+#           on-failure: ABORT
+#           commands:
+#             - npm test
+package stagegate.policies.buildspec_masked_failure
+
+import data.stagegate.lib
+
+checked_phases := {"install", "pre_build", "build"}
+
+# A command that discards its own failure.
+deny contains finding if {
+	some spec in input.buildspecs
+	some command in spec.commands
+	command.phase in checked_phases
+	not in_finally(command)
+	is_string(command.text)
+	construct := masking(command.text)
+	finding := {
+		"message": sprintf(
+			"a command in the %s phase of %s uses `%s`, which ignores a failure instead of failing the build",
+			[command.phase, spec_label(spec), construct],
+		),
+		"at": [{"source": command.source, "label": "failure ignored"}],
+	}
+}
+
+# A phase that goes on after a failure.
+deny contains finding if {
+	some spec in input.buildspecs
+	phases := spec.content.phases
+	is_object(phases)
+	some phase, body in phases
+	is_object(body)
+	is_string(body["on-failure"])
+	upper(trim_space(body["on-failure"])) == "CONTINUE"
+	finding := {
+		"message": sprintf(
+			"the %s phase of %s has on-failure: CONTINUE, so the build goes on after it fails",
+			[phase, spec_label(spec)],
+		),
+		"at": [{
+			"source": lib.child(lib.child(lib.child(spec.source, "phases"), phase), "on-failure"),
+			"label": "failure ignored",
+		}],
+	}
+}
+
+# A batch task whose failure does not fail the batch.
+deny contains finding if {
+	some spec in input.buildspecs
+	batch := spec.content.batch
+	is_object(batch)
+	some list in ["build-list", "build-graph"]
+	tasks := batch[list]
+	is_array(tasks)
+	some i, task in tasks
+	is_object(task)
+	ignores_failure(task["ignore-failure"])
+	finding := {
+		"message": sprintf(
+			"batch task %s of %s has ignore-failure: true, so the batch succeeds when it fails",
+			[task_name(task, list, i), spec_label(spec)],
+		),
+		"at": [{
+			"source": lib.child(lib.child(lib.child(lib.child(spec.source, "batch"), list), i), "ignore-failure"),
+			"label": "failure ignored",
+		}],
+	}
+}
+
+masking(text) := "|| true" if {
+	regex.match(`\|\|\s*true\b`, text)
+} else := "|| :" if {
+	regex.match(`(?m)\|\|\s*:\s*($|[;)&|#])`, text)
+} else := "|| exit 0" if {
+	regex.match(`\|\|\s*exit\s+0\b`, text)
+} else := "; exit 0" if {
+	regex.match(`;\s*exit\s+0\b`, text)
+} else := "set +e" if {
+	regex.match(`(^|[\s;&|(])set\s+(\+[A-Za-z]*e[A-Za-z]*\b|\+o\s+errexit\b)`, text)
+}
+
+in_finally(command) if regex.match(`/finally(/[0-9]+)?$`, command.source.path)
+
+ignores_failure(value) if value == true
+
+ignores_failure(value) if {
+	is_string(value)
+	lower(trim_space(value)) == "true"
+}
+
+task_name(task, list, index) := task.identifier if is_string(task.identifier)
+
+else := sprintf("%s item %d", [list, index])
+
+spec_label(spec) := sprintf("the inline buildspec in %s", [spec.source.file]) if spec.owner == "platform"
+
+else := sprintf("buildspec %s", [spec.source.file])

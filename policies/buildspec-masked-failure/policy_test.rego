@@ -1,0 +1,88 @@
+package stagegate.policies.buildspec_masked_failure_test
+
+import data.stagegate.policies.buildspec_masked_failure
+
+command(phase, list, i, text) := {
+	"phase": phase,
+	"text": text,
+	"source": {"file": "buildspec.yml", "path": sprintf("/phases/%s/%s/%d", [phase, list, i])},
+}
+
+workspace(commands, content) := {"buildspecs": {"buildspec.yml": {
+	"key": "buildspec.yml",
+	"owner": "developer",
+	"version": "0.2",
+	"commands": commands,
+	"runtime_versions": {},
+	"content": content,
+	"source": {"file": "buildspec.yml", "path": ""},
+}}}
+
+build_commands(texts) := [command("build", "commands", i, text) | some i, text in texts]
+
+test_masking_constructs_are_denied if {
+	count(buildspec_masked_failure.deny) == 7 with input as workspace(
+		build_commands([
+			"npm test || true",
+			"trivy fs --exit-code 1 . || exit 0",
+			"pytest; exit 0",
+			"set +e",
+			"set +o errexit; make check",
+			"npm audit --audit-level=high || :",
+			"make lint ||true",
+		]),
+		{},
+	)
+}
+
+test_install_and_pre_build_are_checked_but_not_post_build_or_finally if {
+	count(buildspec_masked_failure.deny) == 2 with input as workspace(
+		[
+			command("install", "commands", 0, "pip install -r requirements.txt || true"),
+			command("pre_build", "commands", 0, "docker login || true"),
+			command("post_build", "commands", 0, "rm -rf node_modules || true"),
+			command("build", "finally", 0, "docker logout || true"),
+		],
+		{},
+	)
+}
+
+test_plain_commands_pass if {
+	count(buildspec_masked_failure.deny) == 0 with input as workspace(
+		build_commands([
+			"npm test",
+			"set -euo pipefail",
+			"test -f report.xml || exit 1",
+			"grep -q ok status.txt && echo true",
+			"if [ -z \"$TAG\" ]; then\n  exit 0\nfi",
+		]),
+		{},
+	)
+}
+
+test_on_failure_continue_is_denied_at_the_entry if {
+	findings := buildspec_masked_failure.deny with input as workspace([], {"phases": {
+		"build": {"on-failure": "CONTINUE", "commands": ["npm test"]},
+		"pre_build": {"on-failure": "ABORT", "commands": ["npm ci"]},
+	}})
+	count(findings) == 1
+	some finding in findings
+	finding.at[0].source == {"file": "buildspec.yml", "path": "/phases/build/on-failure"}
+}
+
+test_batch_ignore_failure_is_denied_at_the_entry if {
+	findings := buildspec_masked_failure.deny with input as workspace([], {"batch": {
+		"build-list": [
+			{"identifier": "unit", "ignore-failure": false},
+			{"identifier": "integration", "ignore-failure": true},
+		],
+		"build-graph": [{"identifier": "e2e", "ignore-failure": "true"}],
+	}})
+	count(findings) == 2
+	paths := {f.at[0].source.path | some f in findings}
+	paths == {"/batch/build-list/1/ignore-failure", "/batch/build-graph/0/ignore-failure"}
+}
+
+test_odd_content_passes if {
+	count(buildspec_masked_failure.deny) == 0 with input as workspace([], {"phases": "x", "batch": {"build-list": "y"}})
+}

@@ -1,0 +1,102 @@
+# METADATA
+# title: Secret written in plain text in a buildspec
+# description: |
+#   Values under `env.variables` are stored in the buildspec itself: in the source
+#   repository (and its history, forks and clones) for a repo buildspec, in the project
+#   configuration for an inline one, and they are shown in build logs and to anyone who can
+#   read the project. A variable whose name reads as a secret (SECRET, TOKEN, PASSWORD,
+#   API_KEY, PRIVATE_KEY, CREDENTIAL) or whose value looks like a known credential format
+#   (AWS access key id, GitHub, GitLab, Docker Hub or Slack token, PEM private key) must be
+#   read from Parameter Store or Secrets Manager instead. CloudFormation dynamic references
+#   (`{{resolve:...}}`), masked values (`****`) and empty values are not secrets. The name
+#   pattern is the governance parameter `secret_name_pattern` (a regular expression; the
+#   default is case-insensitive).
+# related_resources:
+#   - https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html#build-spec.env
+#   - https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-env-vars.html
+#   - https://docs.aws.amazon.com/codebuild/latest/APIReference/API_EnvironmentVariable.html
+# custom:
+#   id: buildspec-plaintext-secret
+#   severity: error
+#   remediation: |
+#     Store the secret in Parameter Store (SecureString) or Secrets Manager, revoke the
+#     exposed value, and read it through `env.parameter-store` or `env.secrets-manager`.
+#
+#     Before:
+#       env:
+#         variables:
+#           NPM_TOKEN: npm_3f9a...
+#     After:
+#       env:
+#         parameter-store:
+#           NPM_TOKEN: /app/ci/npm-token
+#         secrets-manager:
+#           DB_PASSWORD: app/ci/db:password
+package stagegate.policies.buildspec_plaintext_secret
+
+import data.stagegate.lib
+
+default_name_pattern := `(?i)(secret|token|passw(or)?d|api_?key|private_?key|credential)`
+
+name_pattern := lib.param("buildspec-plaintext-secret", "secret_name_pattern", default_name_pattern)
+
+deny contains finding if {
+	some spec in input.buildspecs
+	variables := spec.content.env.variables
+	is_object(variables)
+	some name, value in variables
+	reason := secret_reason(name, value)
+	finding := {
+		"message": sprintf(
+			"%s sets %s in env.variables in plain text (%s); read it from env.parameter-store or env.secrets-manager",
+			[spec_label(spec), name, reason],
+		),
+		"at": [{
+			"source": lib.child(lib.child(lib.child(spec.source, "env"), "variables"), name),
+			"label": "plain-text secret",
+		}],
+	}
+}
+
+# Why a variable is a secret, never quoting its value; undefined when it is not one.
+secret_reason(name, value) := reason if {
+	text := value_text(value)
+	not reference(text)
+	reason := why(name, text)
+}
+
+why(name, text) := sprintf("its value looks like %s", [kind]) if {
+	kind := token_kind(text)
+} else := "its name reads as a secret" if {
+	is_string(name_pattern)
+	regex.match(name_pattern, name)
+}
+
+token_kind(text) := "an AWS access key id" if {
+	regex.match(`AKIA[0-9A-Z]{16}`, text)
+} else := "a GitHub token" if {
+	regex.match(`(ghp_|github_pat_)[A-Za-z0-9]`, text)
+} else := "a GitLab token" if {
+	regex.match(`glpat-[A-Za-z0-9_-]`, text)
+} else := "a Docker Hub token" if {
+	regex.match(`dckr_pat_[A-Za-z0-9_-]`, text)
+} else := "a Slack token" if {
+	regex.match(`xox[abprs]-[A-Za-z0-9]`, text)
+} else := "a private key" if {
+	regex.match(`-----BEGIN .*PRIVATE KEY-----`, text)
+}
+
+value_text(value) := value if is_string(value)
+
+else := "" if value == null
+
+else := sprintf("%v", [value])
+
+# Not a secret in itself: a dynamic reference, a masked value, or nothing.
+reference(text) if regex.match(`\{\{resolve:`, text)
+
+reference(text) if regex.match(`^\s*\**\s*$`, text)
+
+spec_label(spec) := sprintf("the inline buildspec in %s", [spec.source.file]) if spec.owner == "platform"
+
+else := sprintf("buildspec %s", [spec.source.file])

@@ -1,0 +1,133 @@
+# METADATA
+# title: Secret passed to CodeBuild as a PLAINTEXT environment variable
+# description: |
+#   A PLAINTEXT environment variable of a CodeBuild project, or of a CodePipeline CodeBuild
+#   action (`EnvironmentVariables`), is stored in clear in the project or pipeline
+#   definition: anyone who can read the project or pipeline (`BatchGetProjects`,
+#   `GetPipeline`), the template or its stack sees it, and it shows up in build logs. A
+#   variable whose name reads as a secret (SECRET, TOKEN, PASSWORD, API_KEY, PRIVATE_KEY,
+#   CREDENTIAL) or whose value looks like a known credential format (AWS access key id,
+#   GitHub, GitLab, Docker Hub or Slack token, PEM private key) must be of type
+#   PARAMETER_STORE or SECRETS_MANAGER. CloudFormation dynamic references
+#   (`{{resolve:...}}`), masked values (`****`) and empty values are not secrets. The name
+#   pattern is the governance parameter `secret_name_pattern` (a regular expression; the
+#   default is case-insensitive).
+# related_resources:
+#   - https://docs.aws.amazon.com/codebuild/latest/APIReference/API_EnvironmentVariable.html
+#   - https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-codebuild-project-environmentvariable.html
+#   - https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodeBuild.html
+#   - https://docs.aws.amazon.com/securityhub/latest/userguide/codebuild-controls.html
+# custom:
+#   id: codebuild-plaintext-secret
+#   severity: error
+#   remediation: |
+#     Store the secret in Parameter Store (SecureString) or Secrets Manager, revoke the
+#     exposed value, and pass its name with type PARAMETER_STORE or SECRETS_MANAGER.
+#
+#     Before:
+#       EnvironmentVariables:
+#         - Name: GITHUB_TOKEN
+#           Type: PLAINTEXT
+#           Value: ghp_...
+#     After:
+#       EnvironmentVariables:
+#         - Name: GITHUB_TOKEN
+#           Type: SECRETS_MANAGER
+#           Value: ci/github:token
+package stagegate.policies.codebuild_plaintext_secret
+
+import data.stagegate.lib
+
+default_name_pattern := `(?i)(secret|token|passw(or)?d|api_?key|private_?key|credential)`
+
+name_pattern := lib.param("codebuild-plaintext-secret", "secret_name_pattern", default_name_pattern)
+
+# A project's environment variable.
+deny contains finding if {
+	some project in input.projects
+	some variable in project.environment.variables
+	plaintext(variable.type)
+	reason := secret_reason(variable.name, variable.value)
+	finding := {
+		"message": sprintf(
+			"CodeBuild project %s sets environment variable %s as PLAINTEXT (%s); use type PARAMETER_STORE or SECRETS_MANAGER",
+			[project_name(project), variable.name, reason],
+		),
+		"at": [{"source": variable.source, "label": "plain-text secret"}],
+	}
+}
+
+# An environment variable a pipeline CodeBuild action passes to its build.
+deny contains finding if {
+	some action in lib.actions
+	action.provider == "CodeBuild"
+	variables := action.configuration.EnvironmentVariables
+	is_array(variables)
+	some variable in variables
+	is_object(variable)
+	plaintext(object.get(variable, "type", "PLAINTEXT"))
+	name := text_of(object.get(variable, "name", ""))
+	reason := secret_reason(name, object.get(variable, "value", ""))
+	finding := {
+		"message": sprintf(
+			"pipeline action %s passes environment variable %s to CodeBuild as PLAINTEXT (%s); use type PARAMETER_STORE or SECRETS_MANAGER",
+			[lib.action_label(action), name, reason],
+		),
+		"at": [{"source": env_vars_source(action), "label": "plain-text secret"}],
+	}
+}
+
+plaintext(type) if {
+	is_string(type)
+	upper(trim_space(type)) == "PLAINTEXT"
+}
+
+# The action's Configuration.EnvironmentVariables entry (`configuration` in API JSON).
+env_vars_source(action) := lib.child(lib.child(action.source, "configuration"), "EnvironmentVariables") if {
+	input.pipelines[action.pipeline_index].format == "api"
+} else := lib.child(lib.child(action.source, "Configuration"), "EnvironmentVariables")
+
+# Why a variable is a secret, never quoting its value; undefined when it is not one.
+secret_reason(name, value) := reason if {
+	text := text_of(value)
+	not reference(text)
+	reason := why(name, text)
+}
+
+why(name, text) := sprintf("its value looks like %s", [kind]) if {
+	kind := token_kind(text)
+} else := "its name reads as a secret" if {
+	is_string(name_pattern)
+	regex.match(name_pattern, name)
+}
+
+token_kind(text) := "an AWS access key id" if {
+	regex.match(`AKIA[0-9A-Z]{16}`, text)
+} else := "a GitHub token" if {
+	regex.match(`(ghp_|github_pat_)[A-Za-z0-9]`, text)
+} else := "a GitLab token" if {
+	regex.match(`glpat-[A-Za-z0-9_-]`, text)
+} else := "a Docker Hub token" if {
+	regex.match(`dckr_pat_[A-Za-z0-9_-]`, text)
+} else := "a Slack token" if {
+	regex.match(`xox[abprs]-[A-Za-z0-9]`, text)
+} else := "a private key" if {
+	regex.match(`-----BEGIN .*PRIVATE KEY-----`, text)
+}
+
+text_of(value) := value if is_string(value)
+
+else := "" if value == null
+
+else := sprintf("%v", [value])
+
+# Not a secret in itself: a dynamic reference, a masked value, or nothing.
+reference(text) if regex.match(`\{\{resolve:`, text)
+
+reference(text) if regex.match(`^\s*\**\s*$`, text)
+
+project_name(project) := project.name if is_string(project.name)
+
+else := project.logical_id if is_string(project.logical_id)
+
+else := project.key

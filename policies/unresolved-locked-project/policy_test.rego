@@ -1,0 +1,40 @@
+package stagegate.policies.unresolved_locked_project_test
+
+import data.stagegate.policies.unresolved_locked_project
+
+workspace(locked, provider, project, project_name) := {"pipelines": [{"name": "app", "stages": [{"actions": [{
+	"name": "SCA",
+	"stage": "Build",
+	"provider": provider,
+	"locked": locked,
+	"project": project,
+	"project_name": project_name,
+	"source": {"file": "p.yaml", "path": "/a"},
+}]}]}]}
+
+test_missing_project_is_reported_with_its_name if {
+	denied := unresolved_locked_project.deny with input as workspace(true, "CodeBuild", null, "platform-sca")
+	count(denied) == 1
+	some f in denied
+	contains(f.message, "platform-sca")
+	contains(f.message, "batch-get-projects")
+	f.at[0].source.path == "/a"
+}
+
+test_expression_names_are_shown_as_written if {
+	some f in unresolved_locked_project.deny with input as workspace(true, "CodeBuild", null, "{\"Fn::ImportValue\":\"sca\"}")
+	contains(f.message, "Fn::ImportValue")
+}
+
+test_missing_project_name_is_still_reported if {
+	count(unresolved_locked_project.deny) == 1 with input as workspace(true, "CodeBuild", null, null)
+}
+
+test_resolved_project_passes if {
+	count(unresolved_locked_project.deny) == 0 with input as workspace(true, "CodeBuild", "p.yaml:Sca", "platform-sca")
+}
+
+test_unlocked_or_other_providers_pass if {
+	count(unresolved_locked_project.deny) == 0 with input as workspace(false, "CodeBuild", null, "app-build")
+	count(unresolved_locked_project.deny) == 0 with input as workspace(true, "Jenkins", null, "sca")
+}
