@@ -55,6 +55,7 @@ deny contains finding if {
 			"source": lib.child(lib.child(lib.child(spec.source, "env"), "variables"), name),
 			"label": "plain-text secret",
 		}],
+		"redact": [sprintf("%v", [value])],
 	}
 }
 

@@ -54,6 +54,7 @@ deny contains finding if {
 			[project_name(project), variable.name, reason],
 		),
 		"at": [{"source": variable.source, "label": "plain-text secret"}],
+		"redact": [variable.value],
 	}
 }
 
@@ -74,6 +75,7 @@ deny contains finding if {
 			[lib.action_label(action), name, reason],
 		),
 		"at": [{"source": env_vars_source(action), "label": "plain-text secret"}],
+		"redact": [sprintf("%v", [object.get(variable, "value", "")])],
 	}
 }
 

@@ -151,3 +151,23 @@ fn usage_errors_exit_2() {
         Some(2)
     );
 }
+
+#[test]
+fn secrets_are_never_printed_in_full() {
+    let case = "policies/buildspec-plaintext-secret/fixtures/violating/repo-file";
+    let text = std::fs::read_to_string(root().join(case).join("buildspec.yml")).unwrap();
+    let secret = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("DB_PASSWORD:"))
+        .and_then(|v| v.split('#').next())
+        .map(|v| v.trim().to_string())
+        .unwrap();
+    assert!(secret.len() >= 8);
+    for format in ["human", "json"] {
+        let o = stagegate(&["check", "--format", format, case]);
+        assert_eq!(o.status.code(), Some(1));
+        let out = stdout(&o);
+        assert!(out.contains("DB_PASSWORD"), "{format}: {out}");
+        assert!(!out.contains(&secret), "{format} output shows the secret");
+    }
+}

@@ -58,4 +58,4 @@ pub mod source;
 pub use error::Error;
 pub use linter::{Linter, LinterBuilder};
 pub use policy::{Policy, PolicyMetadata, Severity};
-pub use report::{Location, Note, Problem, Related, Report, Summary, Violation};
+pub use report::{mask, redact_text, Location, Note, Problem, Related, Report, Summary, Violation};

@@ -71,6 +71,7 @@ pub fn locate(
         label,
         related,
         fingerprint: fingerprint(finding),
+        redact: finding.redact.clone(),
     })
 }
 

@@ -79,6 +79,36 @@ pub struct Violation {
     pub related: Vec<Related>,
     /// Stable identity across line moves: policy + logical paths, no line numbers.
     pub fingerprint: String,
+    /// Secret values to mask in any rendering of source text (never serialized).
+    #[serde(skip)]
+    pub redact: Vec<String>,
+}
+
+/// Masks a secret for display: at most its first three characters stay visible, and only
+/// when it is long enough that they give nothing away.
+pub fn mask(secret: &str) -> String {
+    let n = secret.chars().count();
+    let keep = if n >= 12 { 3 } else { 0 };
+    secret
+        .chars()
+        .take(keep)
+        .chain(std::iter::repeat_n('*', n - keep))
+        .collect()
+}
+
+/// `text` with every occurrence of each secret masked; byte length is kept when the
+/// secret is ASCII, so spans into the text stay valid.
+pub fn redact_text(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        let masked = if s.is_ascii() {
+            mask(s)
+        } else {
+            "*".repeat(s.len())
+        };
+        out = out.replace(s.as_str(), &masked);
+    }
+    out
 }
 
 /// A file or policy that could not be fully checked. Any problem fails the check.

@@ -66,15 +66,21 @@ impl Diagnostic for Diag {
     }
 }
 
-struct Sources<'a>(&'a Report, std::collections::HashMap<String, Arc<str>>);
+/// File texts for snippets, with every secret any finding names masked.
+struct Sources<'a> {
+    report: &'a Report,
+    secrets: Vec<String>,
+    cache: std::collections::HashMap<String, Arc<str>>,
+}
 
 impl Sources<'_> {
     fn named(&mut self, path: &str) -> Option<NamedSource<Arc<str>>> {
-        let text = match self.1.get(path) {
+        let text = match self.cache.get(path) {
             Some(t) => t.clone(),
             None => {
-                let t: Arc<str> = Arc::from(self.0.sources.get(path)?.text.as_str());
-                self.1.insert(path.to_string(), t.clone());
+                let raw = &self.report.sources.get(path)?.text;
+                let t: Arc<str> = Arc::from(stagegate::redact_text(raw, &self.secrets).as_str());
+                self.cache.insert(path.to_string(), t.clone());
                 t
             }
         };
@@ -115,7 +121,15 @@ pub fn render(report: &Report, color: bool) -> String {
         .with_links(false)
         .with_width(100)
         .with_context_lines(1);
-    let mut sources = Sources(report, Default::default());
+    let mut sources = Sources {
+        report,
+        secrets: report
+            .violations
+            .iter()
+            .flat_map(|v| v.redact.iter().cloned())
+            .collect(),
+        cache: Default::default(),
+    };
     let mut out = String::new();
     let emit = |d: &Diag, out: &mut String| {
         let mut s = String::new();

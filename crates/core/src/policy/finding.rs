@@ -2,7 +2,8 @@
 //!
 //! The contract: `deny contains {"message": string, "at": ref | [ref...]}` where a ref is a
 //! model object's `source` (`{"file", "path"}`) or `{"source": source, "label": string}`.
-//! The first ref is primary.
+//! The first ref is primary. An optional `"redact": [string]` lists secret values that
+//! renderers must mask wherever they show source text.
 
 use crate::model::SourceRef;
 use serde_json::Value as Json;
@@ -25,6 +26,8 @@ pub struct Finding {
     pub message: String,
     /// Primary target first, then related ones.
     pub at: Vec<Target>,
+    /// Secret values that no output may print in full (optional `redact` list).
+    pub redact: Vec<String>,
 }
 
 impl Finding {
@@ -60,10 +63,21 @@ impl Finding {
         if at.is_empty() {
             return Err(format!("finding with an empty `at`: {item}"));
         }
+        let redact = match item.get("redact") {
+            None => Vec::new(),
+            Some(Json::Array(values)) => values
+                .iter()
+                .filter_map(Json::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            Some(other) => return Err(format!("`redact` must be a list of strings, got {other}")),
+        };
         Ok(Finding {
             policy: policy.to_string(),
             message,
             at,
+            redact,
         })
     }
 }
