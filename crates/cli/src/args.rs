@@ -26,8 +26,9 @@ pub enum Command {
         #[command(flatten)]
         policies: PolicyArgs,
     },
-    /// Run the Rego unit tests (`test_*` rules in `*_test.rego`) of the loaded policies.
-    Test(PolicyArgs),
+    /// Test a policy folder (built-in pack when no DIR): Rego `test_*` rules and the
+    /// fixture expectations of each `<id>/fixtures/{violating,compliant}/<case>/`.
+    Test(TestArgs),
 }
 
 /// Which policies to load.
@@ -40,6 +41,19 @@ pub struct PolicyArgs {
     #[arg(long)]
     pub no_builtin: bool,
     /// Platform governance data (gates, locked actions, policy parameters), YAML.
+    #[arg(long, value_name = "FILE")]
+    pub governance: Option<PathBuf>,
+}
+
+/// `test` options.
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Policy folder (`<id>/policy.rego`, `*_test.rego`, `<id>/fixtures/`).
+    pub dir: Option<PathBuf>,
+    /// Report which policy lines the Rego tests evaluated.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Platform governance data for the policies.
     #[arg(long, value_name = "FILE")]
     pub governance: Option<PathBuf>,
 }
@@ -62,6 +76,9 @@ pub struct CheckArgs {
     /// Run only these policies (ids); repeatable.
     #[arg(long, value_name = "ID")]
     pub select: Vec<String>,
+    /// Do not run these policies (ids); repeatable.
+    #[arg(long, value_name = "ID")]
+    pub ignore: Vec<String>,
     /// Largest input file read, in bytes; larger files are errors.
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_file_size: u64,

@@ -1,6 +1,6 @@
 //! Runs a subcommand: build the linter, call it, render, and choose the exit status.
 
-use crate::args::{Args, CheckArgs, Color, Command, FailOn, Format, PolicyArgs};
+use crate::args::{Args, CheckArgs, Color, Command, FailOn, Format, PolicyArgs, TestArgs};
 use crate::render;
 use stagegate::{Linter, Report, Severity};
 use std::io::{IsTerminal, Write};
@@ -34,29 +34,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 .ok_or_else(|| format!("no policy has the id `{id}` (see `stagegate policies`)"))?;
             write_stdout(&render::explain(policy))
         }
-        Command::Test(p) => {
-            let linter = build(&p, &[])?;
-            let results = linter.policy_set().run_tests().map_err(|e| e.to_string())?;
-            let mut out = String::new();
-            let failed = results.iter().filter(|t| t.result.is_err()).count();
-            for t in &results {
-                match &t.result {
-                    Ok(()) => out.push_str(&format!("PASS {}\n", t.name)),
-                    Err(why) => out.push_str(&format!("FAIL {}: {why}\n", t.name)),
-                }
-            }
-            out.push_str(&format!(
-                "{} passed, {} failed\n",
-                results.len() - failed,
-                failed
-            ));
-            write_stdout(&out)?;
-            Ok(if failed > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        Command::Test(t) => run_test(t),
     }
 }
 
@@ -95,6 +73,12 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
         ..Default::default()
     };
     let linter = build_with(&args.policies, &args.select, limits)?;
+    for id in &args.ignore {
+        if !linter.policies().iter().any(|p| &p.metadata.id == id) {
+            return Err(format!("--ignore {id}: no policy has this id"));
+        }
+    }
+    let linter = linter.without(&args.ignore);
     let report = linter.check_paths(&args.paths);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
@@ -140,4 +124,100 @@ fn write_stdout(text: &str) -> Result<ExitCode, String> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
         Err(e) => Err(format!("cannot write output: {e}")),
     }
+}
+
+/// `stagegate test [DIR]`: Rego tests, then fixtures; exit 1 when anything fails.
+fn run_test(t: TestArgs) -> Result<ExitCode, String> {
+    let mut builder = Linter::builder();
+    builder = match &t.dir {
+        Some(dir) => {
+            // user policies get the built-in helper library, not the built-in policies
+            let mut b = builder.policy_dir(dir).map_err(|e| e.to_string())?;
+            b = b.builtin_lib();
+            b
+        }
+        None => builder.builtin_policies(),
+    };
+    if let Some(file) = &t.governance {
+        builder = builder.governance_file(file).map_err(|e| e.to_string())?;
+    }
+    let linter = builder.build().map_err(|e| e.to_string())?;
+    let (tests, coverage) = linter
+        .policy_set()
+        .run_tests_with_coverage(t.coverage)
+        .map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    let (mut passed, mut failed) = (0, 0);
+    for test in &tests {
+        match &test.result {
+            Ok(()) => {
+                passed += 1;
+                out.push_str(&format!("PASS rego    {}\n", test.name));
+            }
+            Err(why) => {
+                failed += 1;
+                out.push_str(&format!("FAIL rego    {}: {why}\n", test.name));
+            }
+        }
+    }
+    // built-in fixtures live in the source tree, not in the binary
+    let root = t
+        .dir
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("policies"));
+    if root.is_dir() {
+        let (cases, without) = stagegate::fixtures::run(&linter, &root);
+        for case in &cases {
+            let name = format!("{} {}", case.policy, case.case);
+            if case.passed() {
+                passed += 1;
+                out.push_str(&format!("PASS fixture {name}\n"));
+                continue;
+            }
+            failed += 1;
+            out.push_str(&format!("FAIL fixture {name}\n"));
+            for (file, line, id) in &case.missing {
+                out.push_str(&format!(
+                    "       expected but not reported: {file}:{line} {id}\n"
+                ));
+            }
+            for (file, line, id) in &case.unexpected {
+                out.push_str(&format!(
+                    "       reported but not expected: {file}:{line} {id}\n"
+                ));
+            }
+            for p in &case.problems {
+                out.push_str(&format!("       {p}\n"));
+            }
+        }
+        for id in without {
+            out.push_str(&format!("note: {id} has no fixtures folder\n"));
+        }
+    } else {
+        out.push_str("note: no policies/ folder here, so the built-in fixtures were not checked (run from a stagegate checkout)\n");
+    }
+    if t.coverage {
+        out.push_str("\ncoverage (lines of each policy module evaluated by its Rego tests):\n");
+        for c in &coverage {
+            let total = c.covered + c.not_covered.len();
+            let pct = if total == 0 {
+                100.0
+            } else {
+                100.0 * c.covered as f64 / total as f64
+            };
+            out.push_str(&format!("  {:5.1}%  {}", pct, c.path));
+            if !c.not_covered.is_empty() {
+                let lines: Vec<String> = c.not_covered.iter().map(u32::to_string).collect();
+                out.push_str(&format!("  (not evaluated: {})", lines.join(", ")));
+            }
+            out.push('\n');
+        }
+    }
+    out.push_str(&format!("\n{passed} passed, {failed} failed\n"));
+    write_stdout(&out)?;
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

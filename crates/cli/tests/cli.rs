@@ -171,3 +171,78 @@ fn secrets_are_never_printed_in_full() {
         assert!(!out.contains(&secret), "{format} output shows the secret");
     }
 }
+
+#[test]
+fn test_subcommand_on_a_user_folder_checks_rego_tests_and_fixtures() {
+    let dir = std::env::temp_dir().join(format!("stagegate-user-{}", std::process::id()));
+    let case = dir.join("no-manual-approval/fixtures/violating/one");
+    std::fs::create_dir_all(&case).unwrap();
+    std::fs::create_dir_all(dir.join("no-manual-approval/fixtures/compliant/empty")).unwrap();
+    std::fs::write(
+        dir.join("no-manual-approval/policy.rego"),
+        "# METADATA\n# title: Deploy without approval\n# description: d\n# custom:\n#   id: no-manual-approval\n#   severity: warning\n#   remediation: r\npackage stagegate.policies.no_manual_approval\n\nimport data.stagegate.lib\n\ndeny contains f if {\n\tsome a in lib.actions\n\ta.category == \"Deploy\"\n\tf := {\"message\": \"no approval\", \"at\": a.source}\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("no-manual-approval/policy_test.rego"),
+        "package stagegate.policies.no_manual_approval_test\n\nimport data.stagegate.policies.no_manual_approval\n\ntest_empty if {\n\tcount(no_manual_approval.deny) == 0 with input as {\"pipelines\": []}\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        case.join("pipeline.yaml"),
+        "Resources:\n  P:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n      Stages:\n        - Name: Prod\n          Actions:\n            - Name: Deploy   # expect: no-manual-approval\n              ActionTypeId: {Category: Deploy}\n",
+    )
+    .unwrap();
+    let o = stagegate(&["test", dir.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("PASS rego"), "{out}");
+    assert!(
+        out.contains("PASS fixture no-manual-approval violating/one"),
+        "{out}"
+    );
+    assert!(out.contains("3 passed, 0 failed"), "{out}");
+    // a wrong mark fails the run
+    std::fs::write(
+        case.join("pipeline.yaml"),
+        "Resources:\n  P:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n      Stages:\n        - Name: Prod   # expect: no-manual-approval\n          Actions:\n            - Name: Deploy\n              ActionTypeId: {Category: Deploy}\n",
+    )
+    .unwrap();
+    let o = stagegate(&["test", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("expected but not reported: pipeline.yaml:6 no-manual-approval"));
+    // broken METADATA: located error, exit 2
+    std::fs::write(
+        dir.join("no-manual-approval/policy.rego"),
+        "# METADATA\n# title: t\npackage x\n",
+    )
+    .unwrap();
+    let o = stagegate(&["test", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("policy.rego:1:"));
+}
+
+#[test]
+fn select_and_ignore_choose_policies() {
+    let o = stagegate(&[
+        "check",
+        "--format",
+        "json",
+        "--ignore",
+        "build-without-sca",
+        "fixtures/e2e/seed-violating",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["policy"] != "build-without-sca"));
+    assert_eq!(
+        stagegate(&["check", "--ignore", "nope", "fixtures/e2e/seed"])
+            .status
+            .code(),
+        Some(2)
+    );
+}

@@ -46,6 +46,7 @@
 
 pub mod discover;
 mod error;
+pub mod fixtures;
 pub mod governance;
 mod linter;
 pub mod locate;

@@ -37,6 +37,13 @@ impl LinterBuilder {
         self
     }
 
+    /// Adds only the built-in helper library (`data.stagegate.lib`), for user policies
+    /// without the built-in pack. A folder that brings its own `stagegate.lib` replaces it.
+    pub fn builtin_lib(mut self) -> Self {
+        self.sources.builtin_lib();
+        self
+    }
+
     /// Adds the policies in a folder (`<id>/policy.rego` with METADATA, helpers, tests).
     pub fn policy_dir(mut self, dir: impl AsRef<Path>) -> Result<Self, Error> {
         self.sources.dir(dir.as_ref())?;
@@ -107,6 +114,20 @@ impl Linter {
     /// The loaded policies.
     pub fn policies(&self) -> &[Policy] {
         self.policies.policies()
+    }
+
+    /// A copy that runs only the policy `id`, or `None` when no policy has that id.
+    pub fn only(&self, id: &str) -> Option<Linter> {
+        let mut linter = self.clone();
+        linter.policies.retain(|p| p.metadata.id == id);
+        (!linter.policies().is_empty()).then_some(linter)
+    }
+
+    /// A copy without the policies `ids`.
+    pub fn without(&self, ids: &[String]) -> Linter {
+        let mut linter = self.clone();
+        linter.policies.retain(|p| !ids.contains(&p.metadata.id));
+        linter
     }
 
     /// The loaded policy set (to run its Rego tests).

@@ -35,6 +35,17 @@ struct RegoFile {
     builtin: bool,
 }
 
+/// Lines of one policy module evaluated by the Rego tests.
+#[derive(Debug, Clone)]
+pub struct Coverage {
+    /// Module path.
+    pub path: String,
+    /// Number of lines evaluated.
+    pub covered: usize,
+    /// Line numbers never evaluated.
+    pub not_covered: Vec<u32>,
+}
+
 /// The result of one Rego `test_*` rule.
 #[derive(Debug, Clone)]
 pub struct TestOutcome {
@@ -78,11 +89,24 @@ pub struct PolicySources {
 impl PolicySources {
     /// Adds the built-in pack (embedded in the binary).
     pub fn builtin(&mut self) {
+        self.add_builtin(|_| true);
+    }
+
+    /// Adds only the built-in helper library (`data.stagegate.lib`), for user policies run
+    /// without the built-in pack.
+    pub fn builtin_lib(&mut self) {
+        self.add_builtin(|path| path.starts_with("policies/lib/"));
+    }
+
+    fn add_builtin(&mut self, keep: impl Fn(&str) -> bool) {
         for (path, text) in BUILTIN_FILES {
-            self.files.push(RegoFile {
-                file: Arc::new(SourceFile::new(*path, *text)),
-                builtin: true,
-            });
+            let already = self.files.iter().any(|f| f.builtin && f.file.path == *path);
+            if keep(path) && !already {
+                self.files.push(RegoFile {
+                    file: Arc::new(SourceFile::new(*path, *text)),
+                    builtin: true,
+                });
+            }
         }
     }
 
@@ -146,6 +170,20 @@ impl PolicySet {
     /// workspace, so that a broken policy fails here rather than on the tenth file.
     pub fn load(sources: PolicySources, data: serde_json::Value) -> Result<PolicySet, Error> {
         let mut engine = regorus::Engine::new();
+        // a user folder that brings its own helper library replaces the built-in one
+        let user_lib = sources
+            .files
+            .iter()
+            .any(|f| !f.builtin && package_of(&f.file.text).as_deref() == Some("stagegate.lib"));
+        let files: Vec<&RegoFile> = sources
+            .files
+            .iter()
+            .filter(|f| {
+                !(user_lib
+                    && f.builtin
+                    && package_of(&f.file.text).as_deref() == Some("stagegate.lib"))
+            })
+            .collect();
         engine
             .add_data(regorus::Value::from(data))
             .map_err(|e| Error::Policy {
@@ -154,7 +192,7 @@ impl PolicySet {
             })?;
         let mut policies: Vec<Policy> = Vec::new();
         let mut tests = Vec::new();
-        for rego in &sources.files {
+        for rego in files {
             let path = rego.file.path.clone();
             if is_test_file(&path) {
                 tests.push(rego.file.clone());
@@ -269,7 +307,17 @@ impl PolicySet {
 
     /// Runs every `test_*` rule of the loaded `*_test.rego` files.
     pub fn run_tests(&self) -> Result<Vec<TestOutcome>, Error> {
+        self.run_tests_with_coverage(false).map(|(tests, _)| tests)
+    }
+
+    /// Runs the Rego tests; with `coverage`, also reports which lines of each non-test
+    /// module they evaluated.
+    pub fn run_tests_with_coverage(
+        &self,
+        coverage: bool,
+    ) -> Result<(Vec<TestOutcome>, Vec<Coverage>), Error> {
         let mut engine = self.engine.clone();
+        engine.set_enable_coverage(coverage);
         let mut results = Vec::new();
         for file in &self.tests {
             engine
@@ -306,6 +354,23 @@ impl PolicySet {
                 });
             }
         }
-        Ok(results)
+        let mut covered = Vec::new();
+        if coverage {
+            let report = engine.get_coverage_report().map_err(|e| Error::Policy {
+                path: "(coverage)".into(),
+                message: format!("{e}"),
+            })?;
+            for f in report.files {
+                if is_test_file(&f.path) {
+                    continue;
+                }
+                covered.push(Coverage {
+                    path: f.path,
+                    covered: f.covered.len(),
+                    not_covered: f.not_covered.into_iter().collect(),
+                });
+            }
+        }
+        Ok((results, covered))
     }
 }

@@ -1,60 +1,52 @@
-//! Each policy's fixtures, linted with only that policy: violating folders must produce
-//! exactly their marks, compliant folders nothing.
+//! The built-in pack: each policy's fixtures (linted with only that policy), its Rego
+//! tests, and the catalogue rules every policy folder follows.
 
-use crate::expect::{cases, check_case, expected, repo_root};
+use crate::expect::repo_root;
+use stagegate::fixtures;
 use stagegate::Linter;
 
-#[test]
-fn every_policy_fires_on_its_marks_and_only_there() {
-    let policies_dir = repo_root().join("policies");
-    let linter = Linter::builder().builtin_policies().build().unwrap();
-    let mut checked = 0;
-    for policy in linter.policies() {
-        let id = &policy.metadata.id;
-        let only = Linter::builder()
-            .builtin_policies()
-            .select([id.clone()])
-            .build()
-            .unwrap();
-        let fixtures = policies_dir.join(id).join("fixtures");
-        let violating = cases(&fixtures.join("violating"));
-        let compliant = cases(&fixtures.join("compliant"));
-        assert!(!violating.is_empty(), "{id}: no violating fixture");
-        assert!(!compliant.is_empty(), "{id}: no compliant fixture");
-        for case in &violating {
-            assert!(
-                !expected(case).is_empty(),
-                "{}: violating fixture without marks",
-                case.display()
-            );
-            check_case(&only.check_paths(&[case]), case);
-            checked += 1;
-        }
-        for case in &compliant {
-            assert!(
-                expected(case).is_empty(),
-                "{}: compliant fixture with marks",
-                case.display()
-            );
-            check_case(&only.check_paths(&[case]), case);
-            checked += 1;
-        }
-    }
-    assert!(checked >= 4);
+fn linter() -> Linter {
+    Linter::builder().builtin_policies().build().unwrap()
 }
 
 #[test]
-fn rego_unit_tests_pass() {
-    let linter = Linter::builder().builtin_policies().build().unwrap();
+fn every_policy_fires_on_its_marks_and_only_there() {
+    let (outcomes, without) = fixtures::run(&linter(), &repo_root().join("policies"));
+    assert!(without.is_empty(), "policies without fixtures: {without:?}");
+    let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    for p in linter().policies() {
+        let id = &p.metadata.id;
+        let of = |kind: &str| {
+            outcomes
+                .iter()
+                .filter(|o| &o.policy == id && o.case.starts_with(kind))
+                .count()
+        };
+        assert!(of("violating/") >= 1, "{id}: no violating fixture");
+        assert!(of("compliant/") >= 1, "{id}: no compliant fixture");
+    }
+}
+
+#[test]
+fn rego_unit_tests_pass_for_every_policy() {
+    let linter = linter();
     let results = linter.policy_set().run_tests().unwrap();
-    assert!(results.len() >= 5, "too few Rego tests found: {results:?}");
     let failed: Vec<_> = results.iter().filter(|t| t.result.is_err()).collect();
     assert!(failed.is_empty(), "{failed:#?}");
+    for p in linter.policies() {
+        let id = &p.metadata.id;
+        let tests = results
+            .iter()
+            .filter(|t| t.name.starts_with(&format!("policies/{id}/")))
+            .count();
+        assert!(tests >= 2, "{id}: only {tests} Rego tests");
+    }
 }
 
 #[test]
 fn catalogue_metadata_is_complete_and_ids_match_folders() {
-    let linter = Linter::builder().builtin_policies().build().unwrap();
+    let linter = linter();
     let mut ids = std::collections::BTreeSet::new();
     for p in linter.policies() {
         let m = &p.metadata;
@@ -75,5 +67,38 @@ fn catalogue_metadata_is_complete_and_ids_match_folders() {
             m.id
         );
     }
-    assert!(ids.contains("build-without-sca") && ids.contains("locked-buildspec-not-inline"));
+    // every folder with a policy.rego is loaded
+    for entry in std::fs::read_dir(repo_root().join("policies"))
+        .unwrap()
+        .filter_map(Result::ok)
+    {
+        if entry.path().join("policy.rego").is_file() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            assert!(
+                ids.contains(&name),
+                "policies/{name} is not in the built-in pack"
+            );
+        }
+    }
+    assert!(ids.len() >= 13, "{ids:?}");
+}
+
+#[test]
+fn a_broken_policy_folder_is_a_located_error() {
+    let dir = std::env::temp_dir().join(format!("stagegate-broken-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("broken")).unwrap();
+    std::fs::write(
+        dir.join("broken/policy.rego"),
+        "# METADATA\n# title: t\n# description: d\n# custom:\n#   id: broken\n#   severity: fatal\n#   remediation: r\npackage stagegate.policies.broken\n",
+    )
+    .unwrap();
+    let err = Linter::builder()
+        .policy_dir(&dir)
+        .unwrap()
+        .build()
+        .unwrap_err();
+    std::fs::remove_dir_all(&dir).ok();
+    let text = err.to_string();
+    assert!(text.contains("policy.rego:6:"), "{text}");
+    assert!(text.contains("fatal"), "{text}");
 }
