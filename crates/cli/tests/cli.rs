@@ -246,3 +246,10 @@ fn select_and_ignore_choose_policies() {
         Some(2)
     );
 }
+
+#[test]
+fn the_worked_example_policy_passes_its_own_tests() {
+    let o = stagegate(&["test", "examples/policies"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("PASS fixture prod-deploy-without-approval violating/no-approval"));
+}
