@@ -70,9 +70,31 @@ pub struct CheckArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit 1 when a finding at or above this severity is reported.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Also write a JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_json: Option<PathBuf>,
+    /// Also write a SARIF report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_sarif: Option<PathBuf>,
+    /// Also write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_junit: Option<PathBuf>,
+    /// Exit 1 when an unwaived finding at or above this severity is reported
+    /// [default: the config's `fail-on`, else error].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Repository configuration [default: .stagegate.yaml found upward from the first PATH].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Ignore every waiver (config, governance, inline comments): show everything.
+    #[arg(long)]
+    pub no_waivers: bool,
+    /// Note waivers that matched no finding.
+    #[arg(long)]
+    pub report_unused_waivers: bool,
+    /// Print nothing on standard output (the exit code and --output-* files remain).
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Run only these policies (ids); repeatable.
     #[arg(long, value_name = "ID")]
     pub select: Vec<String>,
@@ -96,10 +118,17 @@ pub enum Format {
     Human,
     /// Machine-readable report, schema version 1.
     Json,
+    /// SARIF 2.1.0 (code scanning).
+    Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// JUnit XML (CodeBuild report groups).
+    Junit,
 }
 
 /// The lowest severity that fails the check.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+#[value(rename_all = "lowercase")]
 pub enum FailOn {
     /// Errors only.
     Error,

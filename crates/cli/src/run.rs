@@ -2,6 +2,7 @@
 
 use crate::args::{Args, CheckArgs, Color, Command, FailOn, Format, PolicyArgs, TestArgs};
 use crate::render;
+use stagegate::waiver::RepoConfig;
 use stagegate::{Linter, Report, Severity};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -39,14 +40,22 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
 }
 
 fn build(p: &PolicyArgs, select: &[String]) -> Result<Linter, String> {
-    build_with(p, select, stagegate::parse::Limits::default())
+    finish(builder_for(p, select, stagegate::parse::Limits::default())?)
 }
 
-fn build_with(
+fn finish(builder: stagegate::LinterBuilder) -> Result<Linter, String> {
+    let linter = builder.build().map_err(|e| e.to_string())?;
+    if linter.policies().is_empty() {
+        return Err("no policies loaded (use the built-in pack or --policies DIR)".into());
+    }
+    Ok(linter)
+}
+
+fn builder_for(
     p: &PolicyArgs,
     select: &[String],
     limits: stagegate::parse::Limits,
-) -> Result<Linter, String> {
+) -> Result<stagegate::LinterBuilder, String> {
     let mut builder = Linter::builder().limits(limits);
     if !p.no_builtin {
         builder = builder.builtin_policies();
@@ -60,11 +69,7 @@ fn build_with(
     if !select.is_empty() {
         builder = builder.select(select.iter().cloned());
     }
-    let linter = builder.build().map_err(|e| e.to_string())?;
-    if linter.policies().is_empty() {
-        return Err("no policies loaded (use the built-in pack or --policies DIR)".into());
-    }
-    Ok(linter)
+    Ok(builder)
 }
 
 fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
@@ -72,7 +77,31 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
         max_file_bytes: args.max_file_size,
         ..Default::default()
     };
-    let linter = build_with(&args.policies, &args.select, limits)?;
+    let config_path = args.config.clone().or_else(|| {
+        let start = args.paths.first().cloned().unwrap_or_else(|| ".".into());
+        RepoConfig::discover(&start)
+    });
+    let config = match &config_path {
+        Some(path) => RepoConfig::load(path).map_err(|errors| {
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.location, e.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?,
+        None => RepoConfig::default(),
+    };
+    let fail_on = match (args.fail_on, config.fail_on.as_deref()) {
+        (Some(f), _) => f,
+        (None, Some(text)) => <FailOn as clap::ValueEnum>::from_str(text, true)
+            .map_err(|e| format!("fail-on in the configuration: {e}"))?,
+        (None, None) => FailOn::Error,
+    };
+    let builder = builder_for(&args.policies, &args.select, limits)?
+        .repo_config(config)
+        .waivers(!args.no_waivers)
+        .report_unused_waivers(args.report_unused_waivers);
+    let linter = finish(builder)?;
     for id in &args.ignore {
         if !linter.policies().iter().any(|p| &p.metadata.id == id) {
             return Err(format!("--ignore {id}: no policy has this id"));
@@ -86,17 +115,33 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
         Color::Never => false,
         Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let text = match args.format {
+    let render = |format: Format| match format {
         Format::Human => render::human::render(&report, color),
         Format::Json => render::json::render(&report),
+        Format::Sarif => render::sarif::render(&report, linter.policies()),
+        Format::Github => render::github::render(&report),
+        Format::Junit => render::junit::render(&report, linter.policies()),
     };
-    match &args.output {
-        Some(path) => std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?,
-        None => {
-            write_stdout(&text)?;
+    let write = |path: &std::path::Path, text: String| {
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    for (path, format) in [
+        (&args.output_json, Format::Json),
+        (&args.output_sarif, Format::Sarif),
+        (&args.output_junit, Format::Junit),
+    ] {
+        if let Some(path) = path {
+            write(path, render(format))?;
         }
     }
-    Ok(exit_code(&report, args.fail_on))
+    match &args.output {
+        Some(path) => write(path, render(args.format))?,
+        None if args.quiet => {}
+        None => {
+            write_stdout(&render(args.format))?;
+        }
+    }
+    Ok(exit_code(&report, fail_on))
 }
 
 /// 2 when something could not be checked; 1 when a finding reaches `--fail-on`; else 0.

@@ -67,7 +67,7 @@ fn json_report_has_schema_version_1_and_relative_paths() {
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["version", "tool", "summary", "findings", "errors", "notes"]
+        ["version", "tool", "summary", "findings", "waived", "errors", "notes"]
     );
     let f = &v["findings"][0];
     let fkeys: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
@@ -252,4 +252,59 @@ fn the_worked_example_policy_passes_its_own_tests() {
     let o = stagegate(&["test", "examples/policies"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("PASS fixture prod-deploy-without-approval violating/no-approval"));
+}
+
+#[test]
+fn exit_codes_follow_fail_on_from_flag_and_config() {
+    let dir = std::env::temp_dir().join(format!("stagegate-failon-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("buildspec.yml"),
+        "version: 0.2\nphases:\n  install:\n    runtime-versions:\n      nodejs: 18.x\n  build:\n    commands: [make]\n",
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    assert_eq!(
+        stagegate(&["check", d]).status.code(),
+        Some(0),
+        "warnings only"
+    );
+    assert_eq!(
+        stagegate(&["check", "--fail-on", "warning", d])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        stagegate(&["check", "--fail-on", "note", d]).status.code(),
+        Some(1)
+    );
+    std::fs::write(dir.join(".stagegate.yaml"), "fail-on: warning\n").unwrap();
+    assert_eq!(
+        stagegate(&["check", d]).status.code(),
+        Some(1),
+        "config fail-on"
+    );
+    assert_eq!(
+        stagegate(&["check", "--fail-on", "error", d]).status.code(),
+        Some(0),
+        "flag wins"
+    );
+    std::fs::write(
+        dir.join(".stagegate.yaml"),
+        "fail-on: warning\nwaivers:\n  - policy: buildspec-unpinned-runtime\n    paths: ['buildspec.yml']\n    reason: Node 18 is the image default\n",
+    )
+    .unwrap();
+    let o = stagegate(&["check", d]);
+    assert_eq!(o.status.code(), Some(0), "waived: {}", stdout(&o));
+    assert!(stdout(&o).contains("1 waived"));
+    assert_eq!(
+        stagegate(&["check", "--no-waivers", d]).status.code(),
+        Some(1)
+    );
+    std::fs::write(dir.join(".stagegate.yaml"), "fail-on: sometimes\n").unwrap();
+    let o = stagegate(&["check", d]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(".stagegate.yaml:1:"));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -5,6 +5,7 @@
 use crate::model::GateRules;
 use crate::parse::{self, Limits, Node, PathBuf};
 use crate::source::{SourceFile, Span};
+use crate::waiver::Date;
 use regex::Regex;
 use serde_json::Value as Json;
 use std::sync::Arc;
@@ -50,7 +51,7 @@ impl Assignment {
 }
 
 /// `*` matches any run of characters; everything else is literal.
-fn glob(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     if parts.len() == 1 {
         return pattern == text;
@@ -79,6 +80,12 @@ pub struct Governance {
     pub gates: GateRules,
     /// The file as JSON, given to policies as `data.stagegate.governance`.
     pub data: Json,
+    /// Policies the platform locks against repository waivers (`policies.<id>.waivable: false`).
+    pub locked_policies: Vec<String>,
+    /// Phased enforcement: before the date, findings are reported at warning level.
+    pub enforce_from: Vec<(String, Date)>,
+    /// Platform-granted waivers.
+    pub waivers: Vec<crate::waiver::Waiver>,
 }
 
 impl Default for Governance {
@@ -86,6 +93,9 @@ impl Default for Governance {
         Governance {
             gates: GateRules::default(),
             data: Json::Object(Default::default()),
+            locked_policies: Vec::new(),
+            enforce_from: Vec::new(),
+            waivers: Vec::new(),
         }
     }
 }
@@ -204,10 +214,32 @@ impl Governance {
                 .map(str::to_string)
                 .collect();
         }
+        let mut locked_policies = Vec::new();
+        let mut enforce_from = Vec::new();
+        for p in root.get("policies").map(Node::entries).unwrap_or_default() {
+            if p.value.get("waivable").and_then(Node::as_str) == Some("false") {
+                locked_policies.push(p.key.clone());
+            }
+            if let Some(d) = p.value.get("enforce-from") {
+                match d.as_str().and_then(Date::parse) {
+                    Some(date) => enforce_from.push((p.key.clone(), date)),
+                    None => {
+                        problems.push(at(d.span, "enforce-from must be a date YYYY-MM-DD".into()))
+                    }
+                }
+            }
+        }
+        let waivers = crate::waiver::waivers_of(&file, root.get("waivers"), true);
         if !problems.is_empty() {
             return Err(problems);
         }
-        Ok(Governance { gates, data })
+        Ok(Governance {
+            gates,
+            data,
+            locked_policies,
+            enforce_from,
+            waivers,
+        })
     }
 
     /// `data.stagegate` for policies: `params` and the whole file as `governance`.

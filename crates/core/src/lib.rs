@@ -55,8 +55,12 @@ pub mod parse;
 pub mod policy;
 mod report;
 pub mod source;
+pub mod waiver;
 
 pub use error::Error;
 pub use linter::{Linter, LinterBuilder};
 pub use policy::{Policy, PolicyMetadata, Severity};
-pub use report::{mask, redact_text, Location, Note, Problem, Related, Report, Summary, Violation};
+pub use report::{
+    mask, redact_text, Location, Note, Problem, Related, Report, Subject, Summary, Suppression,
+    Violation,
+};

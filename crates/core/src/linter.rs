@@ -9,6 +9,7 @@ use crate::parse::{self, Limits};
 use crate::policy::{Policy, PolicySet, PolicySources};
 use crate::report::{Location, Note, Problem, Related, Report};
 use crate::source::SourceFile;
+use crate::waiver::{Date, RepoConfig, WaiverSettings};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -19,15 +20,39 @@ pub struct Linter {
     policies: PolicySet,
     gates: GateRules,
     limits: Limits,
+    waivers: WaiverSettings,
+    enforce_from: Vec<(String, Date)>,
+    /// Findings about the configuration itself (refused disables and downgrades), added to
+    /// every report.
+    config_findings: Vec<crate::Violation>,
 }
 
 /// Configures a [`Linter`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LinterBuilder {
     sources: PolicySources,
     select: Option<Vec<String>>,
     limits: Limits,
     governance: Governance,
+    config: RepoConfig,
+    use_waivers: bool,
+    report_unused_waivers: bool,
+    today: Date,
+}
+
+impl Default for LinterBuilder {
+    fn default() -> Self {
+        LinterBuilder {
+            sources: PolicySources::default(),
+            select: None,
+            limits: Limits::default(),
+            governance: Governance::default(),
+            config: RepoConfig::default(),
+            use_waivers: true,
+            report_unused_waivers: false,
+            today: Date::today(),
+        }
+    }
 }
 
 impl LinterBuilder {
@@ -73,6 +98,31 @@ impl LinterBuilder {
         Ok(self)
     }
 
+    /// Applies a repository configuration: policy selection, severity overrides, waivers.
+    /// What it may not do to non-waivable policies becomes error findings.
+    pub fn repo_config(mut self, config: RepoConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Honours waivers (config, governance, inline comments); on by default.
+    pub fn waivers(mut self, on: bool) -> Self {
+        self.use_waivers = on;
+        self
+    }
+
+    /// Notes waivers that matched no finding.
+    pub fn report_unused_waivers(mut self, on: bool) -> Self {
+        self.report_unused_waivers = on;
+        self
+    }
+
+    /// The date waiver expiry and phased enforcement are judged against (default: today).
+    pub fn today(mut self, date: Date) -> Self {
+        self.today = date;
+        self
+    }
+
     /// Runs only the policies with these ids.
     pub fn select(mut self, ids: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.select = Some(ids.into_iter().map(Into::into).collect());
@@ -97,15 +147,49 @@ impl LinterBuilder {
             }
             policies.retain(|p| select.contains(&p.metadata.id));
         }
+        let gov = self.governance;
+        policies.lock(&gov.locked_policies);
+        let config_findings = apply_repo_config(&mut policies, &self.config)?;
+        let waivers = WaiverSettings {
+            repo: if self.use_waivers {
+                self.config.waivers.clone()
+            } else {
+                Vec::new()
+            },
+            platform: if self.use_waivers {
+                gov.waivers.clone()
+            } else {
+                Vec::new()
+            },
+            inline: self.use_waivers,
+            report_unused: self.report_unused_waivers,
+            today: self.today,
+        };
         Ok(Linter {
             policies,
-            gates: self.governance.gates,
+            gates: gov.gates,
             limits: self.limits,
+            waivers,
+            enforce_from: gov.enforce_from,
+            config_findings,
         })
     }
 }
 
 impl Linter {
+    /// Phased enforcement: before its `enforce-from` date an error is reported as a warning.
+    fn phase_in(&self, v: &mut crate::Violation) {
+        if let Some((_, date)) = self.enforce_from.iter().find(|(id, _)| id == &v.policy) {
+            if self.waivers.today < *date && v.severity == crate::Severity::Error {
+                v.severity = crate::Severity::Warning;
+                v.message = format!(
+                    "{} (reported as a warning until it is enforced from {date})",
+                    v.message
+                );
+            }
+        }
+    }
+
     /// Starts a builder with no policies.
     pub fn builder() -> LinterBuilder {
         LinterBuilder::default()
@@ -261,6 +345,10 @@ impl Linter {
             }
         }
         report.summary.files = classified.len();
+        report.checked_files = classified
+            .iter()
+            .map(|c| c.document.file.path.clone())
+            .collect();
         report.summary.pipelines = normalized.workspace.pipelines.len();
         Prepared {
             report,
@@ -293,12 +381,38 @@ impl Linter {
                 .collect(),
             embedded: &normalized.embedded,
         };
+        let subjects: std::collections::HashMap<&crate::model::SourceRef, crate::Subject> =
+            normalized
+                .workspace
+                .pipelines
+                .iter()
+                .flat_map(|p| &p.stages)
+                .flat_map(|s| &s.actions)
+                .map(|a| {
+                    (
+                        &a.source,
+                        crate::Subject {
+                            pipeline: a.pipeline.clone(),
+                            stage: a.stage.clone(),
+                            action: a.name.clone(),
+                        },
+                    )
+                })
+                .collect();
         for finding in &findings {
             let Some(policy) = self.policies.policy(&finding.policy) else {
                 continue;
             };
             match locate::locate(finding, policy, &sources) {
-                Ok(v) => report.violations.push(v),
+                Ok(mut v) => {
+                    v.subject = finding
+                        .at
+                        .first()
+                        .and_then(|t| subjects.get(&t.source))
+                        .cloned();
+                    self.phase_in(&mut v);
+                    report.violations.push(v);
+                }
                 Err(message) => report.errors.push(Problem {
                     message,
                     location: None,
@@ -306,6 +420,10 @@ impl Linter {
                 }),
             }
         }
+        crate::waiver::apply(&mut report, &self.waivers);
+        report
+            .violations
+            .extend(self.config_findings.iter().cloned());
         report.violations.sort_by(|a, b| {
             (
                 &a.location.path,
@@ -322,7 +440,8 @@ impl Linter {
                     &b.fingerprint,
                 ))
         });
-        report.summary.findings = report.violations.len();
+        report.summary.findings = report.active().count();
+        report.summary.waived = report.waived();
         report.summary.errors = report.errors.len();
         report
     }
@@ -376,4 +495,71 @@ fn problem(file: &SourceFile, e: parse::ParseError) -> Problem {
             })
             .collect(),
     }
+}
+
+/// Applies repository selection and severity overrides; refusing them for non-waivable
+/// policies, which keep running at their own severity.
+fn apply_repo_config(
+    policies: &mut PolicySet,
+    config: &RepoConfig,
+) -> Result<Vec<crate::Violation>, Error> {
+    let mut refusals = Vec::new();
+    let known = |policies: &PolicySet, id: &str, at: &crate::Location| -> Result<(), Error> {
+        if policies.policy(id).is_none() && id != crate::waiver::REFUSED {
+            return Err(Error::Policy {
+                path: format!("{}:{}:{}", at.path, at.line, at.column),
+                message: format!("no policy has the id `{id}`"),
+            });
+        }
+        Ok(())
+    };
+    let waivable =
+        |policies: &PolicySet, id: &str| policies.policy(id).is_none_or(|p| p.metadata.waivable);
+    let mut drop: Vec<String> = Vec::new();
+    for (id, at) in &config.ignore {
+        known(policies, id, at)?;
+        if waivable(policies, id) {
+            drop.push(id.clone());
+        } else {
+            refusals.push(crate::waiver::refusal(
+                format!(
+                    "policy {id} cannot be disabled from repository configuration; it still runs"
+                ),
+                at.clone(),
+            ));
+        }
+    }
+    if let Some(select) = &config.select {
+        for (id, at) in select {
+            known(policies, id, at)?;
+        }
+        let at = select.first().map(|(_, at)| at.clone());
+        for p in policies.policies() {
+            let id = &p.metadata.id;
+            if select.iter().any(|(s, _)| s == id) {
+                continue;
+            }
+            if p.metadata.waivable {
+                drop.push(id.clone());
+            } else if let Some(at) = &at {
+                refusals.push(crate::waiver::refusal(
+                    format!("`select` leaves out policy {id}, which cannot be disabled from repository configuration; it still runs"),
+                    at.clone(),
+                ));
+            }
+        }
+    }
+    for (id, severity, at) in &config.severity {
+        known(policies, id, at)?;
+        if waivable(policies, id) {
+            policies.set_severity(id, *severity);
+        } else {
+            refusals.push(crate::waiver::refusal(
+                format!("policy {id} cannot be downgraded from repository configuration; it keeps its severity"),
+                at.clone(),
+            ));
+        }
+    }
+    policies.retain(|p| !drop.contains(&p.metadata.id));
+    Ok(refusals)
 }

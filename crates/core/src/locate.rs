@@ -72,22 +72,30 @@ pub fn locate(
         related,
         fingerprint: fingerprint(finding),
         redact: finding.redact.clone(),
+        subject: None,
+        waivable: policy.metadata.waivable,
+        suppression: None,
     })
 }
 
 /// FNV-1a over the policy id and the targets' logical paths: stable when lines move.
 fn fingerprint(finding: &Finding) -> String {
+    let mut parts = vec![finding.policy.as_str()];
+    for t in &finding.at {
+        parts.push(&t.source.file);
+        parts.push(&t.source.path);
+    }
+    hash(&parts)
+}
+
+/// FNV-1a of the parts, as 16 hex digits.
+pub(crate) fn hash(parts: &[&str]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |s: &str| {
+    for s in parts {
         for b in s.bytes().chain(std::iter::once(0)) {
             hash ^= u64::from(b);
             hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
         }
-    };
-    feed(&finding.policy);
-    for t in &finding.at {
-        feed(&t.source.file);
-        feed(&t.source.path);
     }
     format!("{hash:016x}")
 }

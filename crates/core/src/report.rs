@@ -82,6 +82,40 @@ pub struct Violation {
     /// Secret values to mask in any rendering of source text (never serialized).
     #[serde(skip)]
     pub redact: Vec<String>,
+    /// The pipeline action it is about, when it is about one.
+    pub subject: Option<Subject>,
+    /// Whether repository configuration may waive it.
+    pub waivable: bool,
+    /// Why it is accepted, when a waiver applies; a waived violation does not fail the check.
+    pub suppression: Option<Suppression>,
+}
+
+/// The pipeline action a violation is about.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Subject {
+    /// Pipeline name.
+    pub pipeline: String,
+    /// Stage name.
+    pub stage: String,
+    /// Action name.
+    pub action: String,
+}
+
+/// A waiver that applies to a violation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppression {
+    /// `config` (repository), `governance` (platform) or `inline` (comment).
+    pub kind: String,
+    /// Why.
+    pub reason: String,
+    /// Last day, when set.
+    pub expires: Option<String>,
+    /// Owner, when set.
+    pub owner: Option<String>,
+    /// Ticket, when set.
+    pub ticket: Option<String>,
+    /// Where the waiver is written.
+    pub location: Option<Location>,
 }
 
 /// Masks a secret for display: at most its first three characters stay visible, and only
@@ -138,8 +172,10 @@ pub struct Summary {
     pub files: usize,
     /// Pipelines modelled.
     pub pipelines: usize,
-    /// Violations.
+    /// Unwaived violations.
     pub findings: usize,
+    /// Waived violations.
+    pub waived: usize,
     /// Problems.
     pub errors: usize,
 }
@@ -158,19 +194,29 @@ pub struct Report {
     /// The files read, for rendering snippets.
     #[serde(skip)]
     pub sources: BTreeMap<String, Arc<SourceFile>>,
+    /// Display paths of the files that were checked (recognised inputs).
+    #[serde(skip)]
+    pub checked_files: Vec<String>,
 }
 
 impl Report {
-    /// The most severe violation's severity, if any.
+    /// The most severe unwaived violation's severity, if any.
     pub fn worst(&self) -> Option<Severity> {
-        self.violations.iter().map(|v| v.severity).max()
+        self.active().map(|v| v.severity).max()
     }
 
-    /// Counts violations at each severity.
+    /// Unwaived violations.
+    pub fn active(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.suppression.is_none())
+    }
+
+    /// Counts unwaived violations at a severity.
     pub fn count(&self, severity: Severity) -> usize {
-        self.violations
-            .iter()
-            .filter(|v| v.severity == severity)
-            .count()
+        self.active().filter(|v| v.severity == severity).count()
+    }
+
+    /// Counts waived violations.
+    pub fn waived(&self) -> usize {
+        self.violations.len() - self.active().count()
     }
 }

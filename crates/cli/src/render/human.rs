@@ -139,7 +139,7 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push_str(&s);
         out.push('\n');
     };
-    for v in &report.violations {
+    for v in report.active() {
         let labels = vec![LabeledSpan::new_primary_with_span(
             v.label.clone(),
             first_line(report, &v.location),
@@ -216,13 +216,18 @@ pub fn render(report: &Report, color: bool) -> String {
     }
     let s = &report.summary;
     out.push_str(&format!(
-        "{} error{}, {} warning{}, {} note{} in {} file{} ({} pipeline{}){}\n",
+        "{} error{}, {} warning{}, {} note{}{} in {} file{} ({} pipeline{}){}\n",
         report.count(Severity::Error),
         plural(report.count(Severity::Error)),
         report.count(Severity::Warning),
         plural(report.count(Severity::Warning)),
         report.count(Severity::Note),
         plural(report.count(Severity::Note)),
+        if report.waived() > 0 {
+            format!(", {} waived", report.waived())
+        } else {
+            String::new()
+        },
         s.files,
         plural(s.files),
         s.pipelines,

@@ -9,6 +9,7 @@ struct Output<'a> {
     tool: Tool,
     summary: &'a stagegate::Summary,
     findings: Vec<FindingOut<'a>>,
+    waived: Vec<FindingOut<'a>>,
     errors: Vec<ErrorOut<'a>>,
     notes: &'a [stagegate::Note],
 }
@@ -28,6 +29,8 @@ struct FindingOut<'a> {
     location: &'a Location,
     related: &'a [stagegate::Related],
     fingerprint: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppression: Option<&'a stagegate::Suppression>,
 }
 
 #[derive(Serialize)]
@@ -35,6 +38,19 @@ struct ErrorOut<'a> {
     message: &'a str,
     location: Option<&'a Location>,
     related: &'a [stagegate::Related],
+}
+
+fn finding(v: &stagegate::Violation) -> FindingOut<'_> {
+    FindingOut {
+        policy: &v.policy,
+        title: &v.title,
+        severity: v.severity.as_str(),
+        message: &v.message,
+        location: &v.location,
+        related: &v.related,
+        fingerprint: &v.fingerprint,
+        suppression: v.suppression.as_ref(),
+    }
 }
 
 /// The report as one JSON document.
@@ -46,18 +62,12 @@ pub fn render(report: &Report) -> String {
             version: env!("CARGO_PKG_VERSION"),
         },
         summary: &report.summary,
-        findings: report
+        findings: report.active().map(finding).collect(),
+        waived: report
             .violations
             .iter()
-            .map(|v| FindingOut {
-                policy: &v.policy,
-                title: &v.title,
-                severity: v.severity.as_str(),
-                message: &v.message,
-                location: &v.location,
-                related: &v.related,
-                fingerprint: &v.fingerprint,
-            })
+            .filter(|v| v.suppression.is_some())
+            .map(finding)
             .collect(),
         errors: report
             .errors

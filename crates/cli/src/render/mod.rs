@@ -1,7 +1,10 @@
 //! render: one module per `--format`.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 
 use stagegate::Policy;
 

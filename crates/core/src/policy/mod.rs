@@ -266,6 +266,24 @@ impl PolicySet {
         self.policies.iter().find(|p| p.metadata.id == id)
     }
 
+    /// Marks these policies non-waivable (the platform locks them).
+    pub fn lock(&mut self, ids: &[String]) {
+        for p in &mut self.policies {
+            if ids.contains(&p.metadata.id) {
+                p.metadata.waivable = false;
+            }
+        }
+    }
+
+    /// Overrides a policy's severity.
+    pub fn set_severity(&mut self, id: &str, severity: Severity) {
+        for p in &mut self.policies {
+            if p.metadata.id == id {
+                p.metadata.severity = severity;
+            }
+        }
+    }
+
     /// Keeps only the policies `keep` accepts.
     pub fn retain(&mut self, keep: impl Fn(&Policy) -> bool) {
         self.policies.retain(keep);

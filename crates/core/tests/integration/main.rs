@@ -6,3 +6,4 @@ mod expect;
 mod hostile;
 mod parse_fixtures;
 mod policies;
+mod waivers;

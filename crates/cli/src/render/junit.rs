@@ -1,0 +1,106 @@
+//! render: `--format junit`, JUnit XML for CodeBuild report groups and CI test views: one
+//! test suite per policy, one test case per checked file, a failure per finding.
+
+use stagegate::{Policy, Report};
+
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The report as JUnit XML.
+pub fn render(report: &Report, policies: &[Policy]) -> String {
+    let mut suites = String::new();
+    let (mut total_tests, mut total_failures) = (0, 0);
+    let mut ids: Vec<&str> = policies.iter().map(|p| p.metadata.id.as_str()).collect();
+    for v in &report.violations {
+        if !ids.contains(&v.policy.as_str()) {
+            ids.push(&v.policy);
+        }
+    }
+    let mut files: Vec<&str> = report.checked_files.iter().map(String::as_str).collect();
+    for v in &report.violations {
+        if !files.contains(&v.location.path.as_str()) {
+            files.push(&v.location.path);
+        }
+    }
+    for id in ids {
+        let mut cases = String::new();
+        let (mut tests, mut failures, mut skipped) = (0, 0, 0);
+        for file in &files {
+            tests += 1;
+            let found: Vec<_> = report
+                .violations
+                .iter()
+                .filter(|v| v.policy == id && v.location.path == *file)
+                .collect();
+            let active: Vec<_> = found.iter().filter(|v| v.suppression.is_none()).collect();
+            cases.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                xml(id),
+                xml(file)
+            ));
+            if active.is_empty() && found.is_empty() {
+                cases.push_str("/>\n");
+                continue;
+            }
+            cases.push_str(">\n");
+            if active.is_empty() {
+                skipped += 1;
+                cases.push_str("      <skipped message=\"waived\"/>\n");
+            }
+            for v in &active {
+                failures += 1;
+                cases.push_str(&format!(
+                    "      <failure message=\"{}\" type=\"{}\">{}:{}:{}: {}</failure>\n",
+                    xml(&v.message),
+                    v.severity.as_str(),
+                    xml(&v.location.path),
+                    v.location.line,
+                    v.location.column,
+                    xml(&v.message)
+                ));
+            }
+            cases.push_str("    </testcase>\n");
+        }
+        total_tests += tests;
+        total_failures += failures;
+        suites.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\" errors=\"0\">\n{cases}  </testsuite>\n",
+            xml(id)
+        ));
+    }
+    if !report.errors.is_empty() {
+        let mut cases = String::new();
+        for e in &report.errors {
+            let name = e.location.as_ref().map_or_else(
+                || "run".to_string(),
+                |l| format!("{}:{}:{}", l.path, l.line, l.column),
+            );
+            cases.push_str(&format!(
+                "    <testcase classname=\"stagegate\" name=\"{}\">\n      <error message=\"{}\"/>\n    </testcase>\n",
+                xml(&name),
+                xml(&e.message)
+            ));
+        }
+        suites.push_str(&format!(
+            "  <testsuite name=\"stagegate-input\" tests=\"{n}\" failures=\"0\" errors=\"{n}\">\n{cases}  </testsuite>\n",
+            n = report.errors.len()
+        ));
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"stagegate\" tests=\"{total_tests}\" failures=\"{total_failures}\" errors=\"{}\">\n{suites}</testsuites>\n",
+        report.errors.len()
+    )
+}

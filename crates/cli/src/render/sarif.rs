@@ -1,0 +1,312 @@
+//! render: `--format sarif`, SARIF 2.1.0 for code-scanning services.
+
+use serde::Serialize;
+use stagegate::{Location, Policy, Report, Severity};
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: Vec<Run<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Tool,
+    results: Vec<SarifResult<'a>>,
+    invocations: Vec<Invocation>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    driver: Driver,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver {
+    name: &'static str,
+    version: &'static str,
+    information_uri: &'static str,
+    rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+    id: String,
+    name: String,
+    short_description: Text,
+    full_description: Text,
+    help: Text,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
+    default_configuration: Config,
+    properties: RuleProperties,
+}
+
+#[derive(Serialize)]
+struct Config {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct RuleProperties {
+    #[serde(rename = "security-severity")]
+    security_severity: &'static str,
+    tags: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'a str,
+    rule_index: usize,
+    level: &'static str,
+    message: Text,
+    locations: Vec<SarifLocation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_locations: Vec<SarifLocation>,
+    partial_fingerprints: Fingerprints<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
+}
+
+#[derive(Serialize)]
+struct Fingerprints<'a> {
+    #[serde(rename = "stagegate/v1")]
+    stagegate: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifLocation {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<usize>,
+    physical_location: Physical,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<Text>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Physical {
+    artifact_location: Artifact,
+    region: Region,
+}
+
+#[derive(Serialize)]
+struct Artifact {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+    start_column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Notification {
+    level: &'static str,
+    message: Text,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<SarifLocation>,
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// GitHub code scanning ranks security results by this score (0-10).
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "8.0",
+        Severity::Warning => "5.0",
+        Severity::Note => "2.0",
+    }
+}
+
+fn location(loc: &Location, id: Option<usize>, message: Option<String>) -> SarifLocation {
+    SarifLocation {
+        id,
+        physical_location: Physical {
+            artifact_location: Artifact {
+                uri: loc.path.clone(),
+            },
+            region: Region {
+                start_line: loc.line,
+                start_column: loc.column,
+                end_line: loc.end_line,
+                // SARIF's end column is exclusive
+                end_column: loc.end_column + 1,
+            },
+        },
+        message: message.map(|text| Text { text }),
+    }
+}
+
+fn camel(id: &str) -> String {
+    id.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+        })
+        .collect()
+}
+
+/// The report as a SARIF 2.1.0 log with one rule per loaded policy.
+pub fn render(report: &Report, policies: &[Policy]) -> String {
+    let mut rules: Vec<Rule> = policies
+        .iter()
+        .map(|p| {
+            let m = &p.metadata;
+            Rule {
+                id: m.id.clone(),
+                name: camel(&m.id),
+                short_description: Text {
+                    text: m.title.clone(),
+                },
+                full_description: Text {
+                    text: m.description.trim().to_string(),
+                },
+                help: Text {
+                    text: m.remediation.trim().to_string(),
+                },
+                help_uri: m.related_resources.first().cloned(),
+                default_configuration: Config {
+                    level: level(m.severity),
+                },
+                properties: RuleProperties {
+                    security_severity: security_severity(m.severity),
+                    tags: vec!["security", "ci-cd"],
+                },
+            }
+        })
+        .collect();
+    let mut results = Vec::new();
+    for v in &report.violations {
+        let rule_index = match rules.iter().position(|r| r.id == v.policy) {
+            Some(i) => i,
+            None => {
+                rules.push(Rule {
+                    id: v.policy.clone(),
+                    name: camel(&v.policy),
+                    short_description: Text {
+                        text: v.title.clone(),
+                    },
+                    full_description: Text {
+                        text: v.title.clone(),
+                    },
+                    help: Text {
+                        text: "Waive or change this policy only in the platform's governance data."
+                            .into(),
+                    },
+                    help_uri: None,
+                    default_configuration: Config {
+                        level: level(v.severity),
+                    },
+                    properties: RuleProperties {
+                        security_severity: security_severity(v.severity),
+                        tags: vec!["security", "ci-cd"],
+                    },
+                });
+                rules.len() - 1
+            }
+        };
+        results.push(SarifResult {
+            rule_id: &v.policy,
+            rule_index,
+            level: level(v.severity),
+            message: Text {
+                text: v.message.clone(),
+            },
+            locations: vec![location(&v.location, None, v.label.clone())],
+            related_locations: v
+                .related
+                .iter()
+                .enumerate()
+                .map(|(i, r)| location(&r.location, Some(i + 1), Some(r.message.clone())))
+                .collect(),
+            partial_fingerprints: Fingerprints {
+                stagegate: &v.fingerprint,
+            },
+            suppressions: v
+                .suppression
+                .iter()
+                .map(|s| Suppression {
+                    kind: if s.kind == "inline" {
+                        "inSource"
+                    } else {
+                        "external"
+                    },
+                    status: "accepted",
+                    justification: s.reason.clone(),
+                })
+                .collect(),
+        });
+    }
+    let log = Log {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        version: "2.1.0",
+        runs: vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "stagegate",
+                    version: env!("CARGO_PKG_VERSION"),
+                    information_uri: "https://example.invalid/stagegate",
+                    rules,
+                },
+            },
+            results,
+            invocations: vec![Invocation {
+                execution_successful: report.errors.is_empty(),
+                tool_execution_notifications: report
+                    .errors
+                    .iter()
+                    .map(|e| Notification {
+                        level: "error",
+                        message: Text {
+                            text: e.message.clone(),
+                        },
+                        locations: e.location.iter().map(|l| location(l, None, None)).collect(),
+                    })
+                    .collect(),
+            }],
+        }],
+    };
+    let mut text =
+        serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}

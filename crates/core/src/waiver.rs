@@ -1,0 +1,563 @@
+//! Repository configuration (`.stagegate.yaml`) and waivers: which findings a repository
+//! accepts, why, and until when. Policies that the platform marks non-waivable cannot be
+//! waived, disabled or downgraded here; an attempt is itself an error finding.
+
+use crate::parse::{self, Limits, Node, PathBuf};
+use crate::policy::Severity;
+use crate::report::{Location, Note, Report, Suppression, Violation};
+use crate::source::{SourceFile, Span};
+use serde_json::Value as Json;
+use std::sync::Arc;
+
+/// The JSON Schema of `.stagegate.yaml`.
+pub const SCHEMA: &str = include_str!("../../../schemas/config.schema.json");
+
+/// Policy id of the findings that report a refused waiver, disable or downgrade.
+pub const REFUSED: &str = "waiver-not-allowed";
+
+/// A calendar date (no time zone: waivers expire at the end of the day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    /// Year.
+    pub year: i32,
+    /// Month 1-12.
+    pub month: u32,
+    /// Day 1-31.
+    pub day: u32,
+}
+
+impl Date {
+    /// Parses `YYYY-MM-DD`.
+    pub fn parse(s: &str) -> Option<Date> {
+        let mut it = s.trim().splitn(3, '-');
+        let year = it.next()?.parse().ok()?;
+        let month = it.next()?.parse().ok()?;
+        let day = it.next()?.parse().ok()?;
+        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Date { year, month, day })
+    }
+
+    /// Today in UTC.
+    pub fn today() -> Date {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Date::from_days(i64::try_from(secs / 86_400).unwrap_or(0))
+    }
+
+    /// The date `days` after 1970-01-01 (proleptic Gregorian calendar).
+    pub fn from_days(days: i64) -> Date {
+        // Howard Hinnant's civil_from_days
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date {
+            year: i32::try_from(year).unwrap_or(i32::MAX),
+            month: u32::try_from(month).unwrap_or(1),
+            day: u32::try_from(day).unwrap_or(1),
+        }
+    }
+}
+
+impl std::fmt::Display for Date {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// A waiver from repository configuration or governance data.
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    /// Policy id.
+    pub policy: String,
+    /// Path globs (`*` within a segment, `**` across segments), relative to where the
+    /// checked paths are displayed.
+    pub paths: Vec<String>,
+    /// Pipeline name (`*` wildcards).
+    pub pipeline: Option<String>,
+    /// Stage name.
+    pub stage: Option<String>,
+    /// Action name.
+    pub action: Option<String>,
+    /// Why the finding is accepted.
+    pub reason: String,
+    /// Last day the waiver applies.
+    pub expires: Option<Date>,
+    /// Who owns it.
+    pub owner: Option<String>,
+    /// Tracking ticket.
+    pub ticket: Option<String>,
+    /// Where it is written.
+    pub location: Location,
+    /// Granted by the platform (governance data) rather than the repository.
+    pub platform: bool,
+    /// Folder that `paths` are relative to (the configuration file's folder), when known.
+    pub base: Option<std::path::PathBuf>,
+}
+
+/// Parsed `.stagegate.yaml`.
+#[derive(Debug, Clone, Default)]
+pub struct RepoConfig {
+    /// Run only these policies.
+    pub select: Option<Vec<(String, Location)>>,
+    /// Do not run these policies.
+    pub ignore: Vec<(String, Location)>,
+    /// Severity overrides.
+    pub severity: Vec<(String, Severity, Location)>,
+    /// `fail-on`.
+    pub fail_on: Option<String>,
+    /// Waivers.
+    pub waivers: Vec<Waiver>,
+    /// The file, for snippets of refusals.
+    pub file: Option<Arc<SourceFile>>,
+}
+
+/// A located problem in a configuration file.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    /// `file:line:column`.
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Validates `root` against a JSON Schema; errors located in `file`.
+pub(crate) fn validate(
+    file: &SourceFile,
+    root: &Node,
+    schema: &str,
+) -> Result<(), Vec<ConfigError>> {
+    let at = |span: Span, message: String| {
+        let lc = file.line_column(span.start);
+        ConfigError {
+            location: format!("{}:{}:{}", file.path, lc.line, lc.column),
+            message,
+        }
+    };
+    let schema: Json =
+        serde_json::from_str(schema).map_err(|e| vec![at(root.span, format!("schema: {e}"))])?;
+    let validator = jsonschema::validator_for(&schema)
+        .map_err(|e| vec![at(root.span, format!("schema: {e}"))])?;
+    let data = root.to_json();
+    let errors: Vec<ConfigError> = validator
+        .iter_errors(&data)
+        .map(|e| {
+            let path = e.instance_path().as_str().to_string();
+            let tokens = PathBuf::segments(&path)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            let message = if path.is_empty() {
+                e.to_string()
+            } else {
+                format!("{path}: {e}")
+            };
+            at(root.resolve(&tokens).0, message)
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Reads waivers from a `waivers` list node.
+pub(crate) fn waivers_of(
+    file: &Arc<SourceFile>,
+    list: Option<&Node>,
+    platform: bool,
+) -> Vec<Waiver> {
+    let mut out = Vec::new();
+    for w in list.map(Node::items).unwrap_or_default() {
+        let s = |k: &str| w.get(k).and_then(Node::as_str).map(str::to_string);
+        out.push(Waiver {
+            policy: s("policy").unwrap_or_default(),
+            paths: w
+                .get("paths")
+                .map(|p| {
+                    p.items()
+                        .iter()
+                        .filter_map(Node::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            pipeline: s("pipeline"),
+            stage: s("stage"),
+            action: s("action"),
+            reason: s("reason").unwrap_or_default(),
+            expires: s("expires").and_then(|d| Date::parse(&d)),
+            owner: s("owner"),
+            ticket: s("ticket"),
+            location: Location::new(file, w.span),
+            platform,
+            base: None,
+        });
+    }
+    out
+}
+
+impl RepoConfig {
+    /// Parses and validates a configuration file.
+    pub fn parse(file: Arc<SourceFile>) -> Result<RepoConfig, Vec<ConfigError>> {
+        let doc = parse::parse(file.clone(), &Limits::default()).map_err(|e| {
+            let lc = file.line_column(e.span.start);
+            vec![ConfigError {
+                location: format!("{}:{}:{}", file.path, lc.line, lc.column),
+                message: e.message,
+            }]
+        })?;
+        let Some(root) = doc.root().filter(|r| !r.is_null()) else {
+            return Ok(RepoConfig {
+                file: Some(file),
+                ..RepoConfig::default()
+            });
+        };
+        validate(&file, root, SCHEMA)?;
+        let ids = |key: &str| -> Vec<(String, Location)> {
+            root.get(key)
+                .map(|l| {
+                    l.items()
+                        .iter()
+                        .filter_map(|n| {
+                            Some((n.as_str()?.to_string(), Location::new(&file, n.span)))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let severity = root
+            .get("severity")
+            .map(Node::entries)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| {
+                let s = Severity::parse(e.value.as_str()?)?;
+                Some((e.key.clone(), s, Location::new(&file, e.span())))
+            })
+            .collect();
+        Ok(RepoConfig {
+            select: root.get("select").map(|_| ids("select")),
+            ignore: ids("ignore"),
+            severity,
+            fail_on: root
+                .get("fail-on")
+                .and_then(Node::as_str)
+                .map(str::to_string),
+            waivers: waivers_of(&file, root.get("waivers"), false),
+            file: Some(file),
+        })
+    }
+
+    /// Reads a configuration file; waiver `paths` are then relative to its folder.
+    pub fn load(path: &std::path::Path) -> Result<RepoConfig, Vec<ConfigError>> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            vec![ConfigError {
+                location: path.display().to_string(),
+                message: e.to_string(),
+            }]
+        })?;
+        let file = Arc::new(SourceFile::new(crate::discover::display_path(path), text));
+        let mut config = RepoConfig::parse(file)?;
+        let base = path
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.parent().map(std::path::Path::to_path_buf));
+        for w in &mut config.waivers {
+            w.base.clone_from(&base);
+        }
+        Ok(config)
+    }
+
+    /// Finds `.stagegate.yaml` (or `.yml`) in `start` or the nearest folder above it.
+    pub fn discover(start: &std::path::Path) -> Option<std::path::PathBuf> {
+        let start = start.canonicalize().ok()?;
+        let mut dir = if start.is_dir() {
+            Some(start.as_path())
+        } else {
+            start.parent()
+        };
+        while let Some(d) = dir {
+            for name in [".stagegate.yaml", ".stagegate.yml"] {
+                let candidate = d.join(name);
+                if candidate.is_file() {
+                    return Some(candidate);
+                }
+            }
+            dir = d.parent();
+        }
+        None
+    }
+}
+
+/// `*` matches within a path segment, `**` across segments.
+pub fn path_glob(pattern: &str, path: &str) -> bool {
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match p.split_first() {
+            None => s.is_empty(),
+            Some((b'*', rest)) if rest.first() == Some(&b'*') => {
+                let rest = rest.get(1..).unwrap_or_default();
+                let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+                (0..=s.len()).any(|i| go(rest, s.get(i..).unwrap_or_default()))
+            }
+            Some((b'*', rest)) => {
+                let seg = s.iter().position(|&c| c == b'/').unwrap_or(s.len());
+                (0..=seg).any(|i| go(rest, s.get(i..).unwrap_or_default()))
+            }
+            Some((c, rest)) => s.first() == Some(c) && go(rest, s.get(1..).unwrap_or_default()),
+        }
+    }
+    go(pattern.as_bytes(), path.as_bytes())
+}
+
+impl Waiver {
+    fn matches(&self, v: &Violation) -> bool {
+        if self.policy != v.policy {
+            return false;
+        }
+        if !self.paths.is_empty() {
+            let path = self.relative(&v.location.path);
+            if !self.paths.iter().any(|g| path_glob(g, &path)) {
+                return false;
+            }
+        }
+        let subject = v.subject.as_ref();
+        let ok = |want: &Option<String>, have: Option<&String>| match want {
+            None => true,
+            Some(w) => have.is_some_and(|h| crate::governance::glob(w, h)),
+        };
+        ok(&self.pipeline, subject.map(|s| &s.pipeline))
+            && ok(&self.stage, subject.map(|s| &s.stage))
+            && ok(&self.action, subject.map(|s| &s.action))
+    }
+
+    /// A finding's path relative to the configuration's folder (as displayed otherwise).
+    fn relative(&self, path: &str) -> String {
+        let Some(base) = &self.base else {
+            return path.to_string();
+        };
+        let abs = std::path::Path::new(path)
+            .canonicalize()
+            .unwrap_or_else(|_| std::path::PathBuf::from(path));
+        match abs.strip_prefix(base) {
+            Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
+            Err(_) => path.to_string(),
+        }
+    }
+
+    fn suppression(&self) -> Suppression {
+        Suppression {
+            kind: if self.platform {
+                "governance"
+            } else {
+                "config"
+            }
+            .into(),
+            reason: self.reason.clone(),
+            expires: self.expires.map(|d| d.to_string()),
+            owner: self.owner.clone(),
+            ticket: self.ticket.clone(),
+            location: Some(self.location.clone()),
+        }
+    }
+}
+
+/// An inline `# stagegate: ignore[ID, ...] reason` comment on a finding's lines.
+fn inline_ignore(report: &Report, v: &Violation) -> Option<(Suppression, Location)> {
+    let file = report.sources.get(&v.location.path)?;
+    for line_no in v.location.line..=v.location.end_line.max(v.location.line) {
+        let start = file.offset_of(line_no, 0);
+        let line = file.text.get(start..)?.lines().next().unwrap_or("");
+        let Some(at) = line.find("# stagegate: ignore[") else {
+            continue;
+        };
+        let rest = line.get(at + "# stagegate: ignore[".len()..).unwrap_or("");
+        let Some((ids, reason)) = rest.split_once(']') else {
+            continue;
+        };
+        if ids.split(',').any(|id| id.trim() == v.policy) {
+            let location = Location::new(file, Span::new(start + at, start + line.len()));
+            return Some((
+                Suppression {
+                    kind: "inline".into(),
+                    reason: reason.trim().to_string(),
+                    expires: None,
+                    owner: None,
+                    ticket: None,
+                    location: Some(location.clone()),
+                },
+                location,
+            ));
+        }
+    }
+    None
+}
+
+/// What waiving may do in one check.
+#[derive(Debug, Clone)]
+pub struct WaiverSettings {
+    /// Repository waivers (config file).
+    pub repo: Vec<Waiver>,
+    /// Platform waivers (governance data).
+    pub platform: Vec<Waiver>,
+    /// Honour inline `# stagegate: ignore[...]` comments.
+    pub inline: bool,
+    /// Report waivers that matched nothing.
+    pub report_unused: bool,
+    /// The date expiry is judged against.
+    pub today: Date,
+}
+
+/// A refusal finding located at `location`.
+pub(crate) fn refusal(message: String, location: Location) -> Violation {
+    let fingerprint = crate::locate::hash(&[REFUSED, &location.path, &message]);
+    Violation {
+        policy: REFUSED.into(),
+        title:
+            "Repository configuration tries to waive, disable or downgrade a non-waivable policy"
+                .into(),
+        severity: Severity::Error,
+        message,
+        fingerprint,
+        location,
+        label: Some("not allowed here".into()),
+        related: Vec::new(),
+        redact: Vec::new(),
+        subject: None,
+        waivable: false,
+        suppression: None,
+    }
+}
+
+/// Applies waivers to the report's violations: marks waived ones, refuses waivers of
+/// non-waivable policies (as error findings), and notes expired and unused waivers.
+pub fn apply(report: &mut Report, settings: &WaiverSettings) {
+    let mut used_repo = vec![false; settings.repo.len()];
+    let mut used_platform = vec![false; settings.platform.len()];
+    let mut refusals = Vec::new();
+    let mut notes = Vec::new();
+    let count = report.violations.len();
+    for i in 0..count {
+        let Some(v) = report.violations.get(i).cloned() else {
+            continue;
+        };
+        let mut suppression = None;
+        for (w, used) in settings.platform.iter().zip(used_platform.iter_mut()) {
+            if w.matches(&v) {
+                *used = true;
+                if w.expires.is_some_and(|d| d < settings.today) {
+                    notes.push(expired_note(w));
+                } else if suppression.is_none() {
+                    suppression = Some(w.suppression());
+                }
+            }
+        }
+        for (w, used) in settings.repo.iter().zip(used_repo.iter_mut()) {
+            if !w.matches(&v) {
+                continue;
+            }
+            *used = true;
+            if !v.waivable {
+                refusals.push(refusal(
+                    format!("policy {} cannot be waived from repository configuration; only the platform's governance data can waive it", v.policy),
+                    w.location.clone(),
+                ));
+            } else if w.expires.is_some_and(|d| d < settings.today) {
+                notes.push(expired_note(w));
+            } else if suppression.is_none() {
+                suppression = Some(w.suppression());
+            }
+        }
+        if settings.inline {
+            if let Some((s, location)) = inline_ignore(report, &v) {
+                if v.waivable {
+                    suppression = suppression.or(Some(s));
+                } else {
+                    refusals.push(refusal(
+                        format!("policy {} cannot be waived by an inline comment; only the platform's governance data can waive it", v.policy),
+                        location,
+                    ));
+                }
+            }
+        }
+        if let Some(target) = report.violations.get_mut(i) {
+            target.suppression = suppression;
+        }
+    }
+    if settings.report_unused {
+        for (w, used) in settings
+            .repo
+            .iter()
+            .zip(&used_repo)
+            .chain(settings.platform.iter().zip(&used_platform))
+        {
+            if !used {
+                notes.push(Note {
+                    path: format!("{}:{}", w.location.path, w.location.line),
+                    message: format!("waiver for {} matched no finding; remove it", w.policy),
+                });
+            }
+        }
+    }
+    refusals.sort_by(|a, b| {
+        (&a.location.path, a.location.line).cmp(&(&b.location.path, b.location.line))
+    });
+    refusals.dedup_by(|a, b| a.location == b.location && a.message == b.message);
+    report.violations.extend(refusals);
+    report.notes.extend(notes);
+}
+
+fn expired_note(w: &Waiver) -> Note {
+    Note {
+        path: format!("{}:{}", w.location.path, w.location.line),
+        message: format!(
+            "waiver for {} expired on {}; its findings are reported again",
+            w.policy,
+            w.expires.map_or_else(String::new, |d| d.to_string())
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_compare_and_come_from_days() {
+        assert!(Date::parse("2026-01-31").unwrap() < Date::parse("2026-02-01").unwrap());
+        assert_eq!(Date::parse("2026-13-01"), None);
+        assert_eq!(Date::from_days(0).to_string(), "1970-01-01");
+        assert_eq!(Date::from_days(20_417).to_string(), "2025-11-25");
+    }
+
+    #[test]
+    fn path_globs() {
+        assert!(path_glob("ci/**/*.yml", "ci/a/b/buildspec.yml"));
+        assert!(path_glob("ci/*.yml", "ci/buildspec.yml"));
+        assert!(!path_glob("ci/*.yml", "ci/a/buildspec.yml"));
+        assert!(path_glob("**/pipeline.yaml", "pipeline.yaml"));
+        assert!(path_glob("**", "anything/at/all"));
+    }
+
+    #[test]
+    fn config_is_validated_with_locations() {
+        let f = Arc::new(SourceFile::new(
+            ".stagegate.yaml",
+            "version: 1\nwaivers:\n  - policy: build-without-sca\n    paths: [a.yaml]\n",
+        ));
+        let errs = RepoConfig::parse(f).unwrap_err();
+        assert!(errs[0].message.contains("reason"), "{errs:?}");
+        assert_eq!(errs[0].location, ".stagegate.yaml:3:5");
+        let f = Arc::new(SourceFile::new(".stagegate.yaml", "fail-on: warning\nignore: [buildspec-legacy-version]\nwaivers:\n  - policy: x\n    reason: accepted risk\n    action: Build\n    expires: 2026-12-31\n"));
+        let c = RepoConfig::parse(f).unwrap();
+        assert_eq!(c.fail_on.as_deref(), Some("warning"));
+        assert_eq!(c.ignore[0].0, "buildspec-legacy-version");
+        assert_eq!(c.waivers[0].expires, Date::parse("2026-12-31"));
+    }
+}
