@@ -26,6 +26,22 @@ pub enum Command {
         #[command(flatten)]
         policies: PolicyArgs,
     },
+    /// Write a starter `.stagegate.yaml` in the current folder (or DIR).
+    Init {
+        /// Folder to write it in.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// Shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
     /// Test a policy folder (built-in pack when no DIR): Rego `test_*` rules and the
     /// fixture expectations of each `<id>/fixtures/{violating,compliant}/<case>/`.
     Test(TestArgs),

@@ -36,6 +36,26 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             write_stdout(&render::explain(policy))
         }
         Command::Test(t) => run_test(t),
+        Command::Init { dir, force } => {
+            let path = dir.join(".stagegate.yaml");
+            if path.exists() && !force {
+                return Err(format!("{} exists (use --force to replace it)", path.display()));
+            }
+            std::fs::write(&path, STARTER_CONFIG).map_err(|e| format!("{}: {e}", path.display()))?;
+            write_stdout(&format!("wrote {}\n", path.display()))
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut <Args as clap::CommandFactory>::command(), "stagegate", &mut out);
+            write_stdout(&String::from_utf8_lossy(&out))
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Args as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|e| e.to_string())?;
+            write_stdout(&String::from_utf8_lossy(&out))
+        }
     }
 }
 
@@ -266,3 +286,29 @@ fn run_test(t: TestArgs) -> Result<ExitCode, String> {
         ExitCode::SUCCESS
     })
 }
+
+/// What `stagegate init` writes: every setting, commented, with safe defaults.
+const STARTER_CONFIG: &str = r#"# stagegate repository configuration (schema: schemas/config.schema.json)
+version: 1
+
+# Exit 1 when an unwaived finding at or above this severity is reported.
+fail-on: error            # error | warning | note | never
+
+# Run only some policies, or skip some. Policies the platform marks non-waivable
+# (build-without-sca, locked-buildspec-not-inline, ...) always run.
+# select: [build-without-sca, buildspec-plaintext-secret]
+# ignore: [buildspec-legacy-version]
+
+# Severity overrides, for waivable policies only.
+# severity:
+#   buildspec-unpinned-runtime: note
+
+# Accepted findings: a reason is required; an expired waiver stops waiving.
+waivers: []
+#  - policy: buildspec-unpinned-runtime
+#    paths: ['ci/**/buildspec*.yml']     # relative to this file
+#    reason: the image pins the runtime
+#    expires: 2027-06-30
+#    owner: team-payments
+#    ticket: SEC-123
+"#;
