@@ -97,18 +97,18 @@ deny contains finding if {
 }
 
 masking(text) := "|| true" if {
-	regex.match(`\|\|\s*true\b`, text)
+	stagegate.regex_match(`\|\|\s*true\b`, text)
 } else := "|| :" if {
-	regex.match(`(?m)\|\|\s*:\s*($|[;)&|#])`, text)
+	stagegate.regex_match(`(?m)\|\|\s*:\s*($|[;)&|#])`, text)
 } else := "|| exit 0" if {
-	regex.match(`\|\|\s*exit\s+0\b`, text)
+	stagegate.regex_match(`\|\|\s*exit\s+0\b`, text)
 } else := "; exit 0" if {
-	regex.match(`;\s*exit\s+0\b`, text)
+	stagegate.regex_match(`;\s*exit\s+0\b`, text)
 } else := "set +e" if {
-	regex.match(`(^|[\s;&|(])set\s+(\+[A-Za-z]*e[A-Za-z]*\b|\+o\s+errexit\b)`, text)
+	stagegate.regex_match(`(^|[\s;&|(])set\s+(\+[A-Za-z]*e[A-Za-z]*\b|\+o\s+errexit\b)`, text)
 }
 
-in_finally(command) if regex.match(`/finally(/[0-9]+)?$`, command.source.path)
+in_finally(command) if stagegate.regex_match(`/finally(/[0-9]+)?$`, command.source.path)
 
 ignores_failure(value) if value == true
 

@@ -70,21 +70,21 @@ why(name, text) := sprintf("its value looks like %s", [kind]) if {
 	kind := token_kind(text)
 } else := "its name reads as a secret" if {
 	is_string(name_pattern)
-	regex.match(name_pattern, name)
+	stagegate.regex_match(name_pattern, name)
 }
 
 token_kind(text) := "an AWS access key id" if {
-	regex.match(`AKIA[0-9A-Z]{16}`, text)
+	stagegate.regex_match(`AKIA[0-9A-Z]{16}`, text)
 } else := "a GitHub token" if {
-	regex.match(`(ghp_|github_pat_)[A-Za-z0-9]`, text)
+	stagegate.regex_match(`(ghp_|github_pat_)[A-Za-z0-9]`, text)
 } else := "a GitLab token" if {
-	regex.match(`glpat-[A-Za-z0-9_-]`, text)
+	stagegate.regex_match(`glpat-[A-Za-z0-9_-]`, text)
 } else := "a Docker Hub token" if {
-	regex.match(`dckr_pat_[A-Za-z0-9_-]`, text)
+	stagegate.regex_match(`dckr_pat_[A-Za-z0-9_-]`, text)
 } else := "a Slack token" if {
-	regex.match(`xox[abprs]-[A-Za-z0-9]`, text)
+	stagegate.regex_match(`xox[abprs]-[A-Za-z0-9]`, text)
 } else := "a private key" if {
-	regex.match(`-----BEGIN .*PRIVATE KEY-----`, text)
+	stagegate.regex_match(`-----BEGIN .*PRIVATE KEY-----`, text)
 }
 
 value_text(value) := value if is_string(value)
@@ -94,9 +94,9 @@ else := "" if value == null
 else := sprintf("%v", [value])
 
 # Not a secret in itself: a dynamic reference, a masked value, or nothing.
-reference(text) if regex.match(`\{\{resolve:`, text)
+reference(text) if stagegate.regex_match(`\{\{resolve:`, text)
 
-reference(text) if regex.match(`^\s*\**\s*$`, text)
+reference(text) if stagegate.regex_match(`^\s*\**\s*$`, text)
 
 spec_label(spec) := sprintf("the inline buildspec in %s", [spec.source.file]) if spec.owner == "platform"
 

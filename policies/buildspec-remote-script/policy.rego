@@ -43,15 +43,15 @@ deny contains finding if {
 }
 
 remote_execution(text) := "pipes a download into a shell" if {
-	regex.match(`(?s)\b(curl|wget)\b.*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+(\S+=\S*\s+)*)?(ba|z|k|da)?sh\b`, text)
+	stagegate.regex_match(`(?s)\b(curl|wget)\b.*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+(\S+=\S*\s+)*)?(ba|z|k|da)?sh\b`, text)
 } else := "runs a download through process substitution" if {
-	regex.match(`(^|[\s;&|(])(ba|z|k|da)?sh\s+(-\S+\s+)*<\(\s*(curl|wget)\b`, text)
+	stagegate.regex_match(`(^|[\s;&|(])(ba|z|k|da)?sh\s+(-\S+\s+)*<\(\s*(curl|wget)\b`, text)
 } else := "sources a download through process substitution" if {
-	regex.match(`(^|[\s;&|(])(source|\.)\s+<\(\s*(curl|wget)\b`, text)
+	stagegate.regex_match(`(^|[\s;&|(])(source|\.)\s+<\(\s*(curl|wget)\b`, text)
 } else := "runs a download with sh -c" if {
-	regex.match(`(^|[\s;&|(])(ba|z|k|da)?sh\s+-c\s+["']?\$\(\s*(curl|wget)\b`, text)
+	stagegate.regex_match(`(^|[\s;&|(])(ba|z|k|da)?sh\s+-c\s+["']?\$\(\s*(curl|wget)\b`, text)
 } else := "downloads a script and sources it" if {
-	regex.match(`(?s)\b(curl|wget)\b.*(;|&&|\|\||\n)\s*(source|\.)\s+[^\s;&|]`, text)
+	stagegate.regex_match(`(?s)\b(curl|wget)\b.*(;|&&|\|\||\n)\s*(source|\.)\s+[^\s;&|]`, text)
 }
 
 spec_label(spec) := sprintf("the inline buildspec in %s", [spec.source.file]) if spec.owner == "platform"

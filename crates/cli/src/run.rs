@@ -39,14 +39,23 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         Command::Init { dir, force } => {
             let path = dir.join(".stagegate.yaml");
             if path.exists() && !force {
-                return Err(format!("{} exists (use --force to replace it)", path.display()));
+                return Err(format!(
+                    "{} exists (use --force to replace it)",
+                    path.display()
+                ));
             }
-            std::fs::write(&path, STARTER_CONFIG).map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::write(&path, STARTER_CONFIG)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             write_stdout(&format!("wrote {}\n", path.display()))
         }
         Command::Completions { shell } => {
             let mut out = Vec::new();
-            clap_complete::generate(shell, &mut <Args as clap::CommandFactory>::command(), "stagegate", &mut out);
+            clap_complete::generate(
+                shell,
+                &mut <Args as clap::CommandFactory>::command(),
+                "stagegate",
+                &mut out,
+            );
             write_stdout(&String::from_utf8_lossy(&out))
         }
         Command::Man => {

@@ -315,11 +315,25 @@ fn init_writes_a_valid_config_and_integrations_pass_their_own_check() {
     std::fs::create_dir_all(&dir).unwrap();
     let d = dir.to_str().unwrap();
     assert_eq!(stagegate(&["init", d]).status.code(), Some(0));
-    assert_eq!(stagegate(&["init", d]).status.code(), Some(2), "does not overwrite");
+    assert_eq!(
+        stagegate(&["init", d]).status.code(),
+        Some(2),
+        "does not overwrite"
+    );
     let cfg = dir.join(".stagegate.yaml");
-    let o = stagegate(&["check", "--config", cfg.to_str().unwrap(), "fixtures/e2e/seed"]);
+    let o = stagegate(&[
+        "check",
+        "--config",
+        cfg.to_str().unwrap(),
+        "fixtures/e2e/seed",
+    ]);
     std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = stagegate(&["check", "integrations"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("in 1 file"));

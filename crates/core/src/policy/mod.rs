@@ -170,6 +170,7 @@ impl PolicySet {
     /// workspace, so that a broken policy fails here rather than on the tenth file.
     pub fn load(sources: PolicySources, data: serde_json::Value) -> Result<PolicySet, Error> {
         let mut engine = regorus::Engine::new();
+        add_extensions(&mut engine)?;
         // a user folder that brings its own helper library replaces the built-in one
         let user_lib = sources
             .files
@@ -238,12 +239,16 @@ impl PolicySet {
                 },
             });
         }
-        let set = PolicySet {
+        let mut set = PolicySet {
             engine,
             policies,
             tests,
         };
-        let (_, errors) = set.evaluate(&Workspace::default());
+        // evaluating on the stored engine (not a clone) leaves it prepared: regorus analyses
+        // the modules once here instead of on every workspace
+        let mut engine = set.engine.clone();
+        let (_, errors) = set.evaluate_with(&mut engine, &Workspace::default());
+        set.engine = engine;
         if let Some(e) = errors.into_iter().next() {
             let origin = set
                 .policy(&e.policy)
@@ -292,6 +297,15 @@ impl PolicySet {
     /// Evaluates every policy's `deny` set over the workspace. A policy that errors or
     /// returns malformed findings is reported in the second list: the check must fail.
     pub fn evaluate(&self, workspace: &Workspace) -> (Vec<Finding>, Vec<EvalError>) {
+        let mut engine = self.engine.clone();
+        self.evaluate_with(&mut engine, workspace)
+    }
+
+    fn evaluate_with(
+        &self,
+        engine: &mut regorus::Engine,
+        workspace: &Workspace,
+    ) -> (Vec<Finding>, Vec<EvalError>) {
         let mut findings = Vec::new();
         let mut errors = Vec::new();
         let input = match serde_json::to_value(workspace) {
@@ -304,7 +318,6 @@ impl PolicySet {
                 return (findings, errors);
             }
         };
-        let mut engine = self.engine.clone();
         engine.set_input(input);
         for policy in &self.policies {
             let id = &policy.metadata.id;
@@ -391,4 +404,50 @@ impl PolicySet {
         }
         Ok((results, covered))
     }
+}
+
+/// Rust functions policies can call. `stagegate.regex_match(pattern, text)` is
+/// `regex.match` with compiled patterns shared across workspaces and threads: regorus's
+/// own cache hands out fresh copies whose lazy DFA starts cold on every call, which made
+/// regex-heavy policies cost milliseconds per workspace.
+fn add_extensions(engine: &mut regorus::Engine) -> Result<(), Error> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    // `Arc`, not `Regex::clone`: a cloned Regex gets a new, cold cache pool
+    let cache: Arc<Mutex<HashMap<String, Arc<regex::Regex>>>> = Arc::default();
+    let matcher = move |args: Vec<regorus::Value>| -> anyhow::Result<regorus::Value> {
+        let (Some(pattern), Some(text)) = (args.first(), args.get(1)) else {
+            return Err(anyhow::anyhow!(
+                "stagegate.regex_match expects (pattern, text)"
+            ));
+        };
+        let (Ok(pattern), Ok(text)) = (pattern.as_string(), text.as_string()) else {
+            return Err(anyhow::anyhow!("stagegate.regex_match expects two strings"));
+        };
+        let re = {
+            let mut cache = cache
+                .lock()
+                .map_err(|_| anyhow::anyhow!("regex cache poisoned"))?;
+            match cache.get(pattern.as_ref()) {
+                Some(re) => re.clone(),
+                None => {
+                    let re = Arc::new(
+                        regex::Regex::new(pattern)
+                            .map_err(|e| anyhow::anyhow!("invalid regex: {e}"))?,
+                    );
+                    if cache.len() < 4096 {
+                        cache.insert(pattern.to_string(), re.clone());
+                    }
+                    re
+                }
+            }
+        };
+        Ok(regorus::Value::from(re.is_match(text)))
+    };
+    engine
+        .add_extension("stagegate.regex_match".into(), 2, Box::new(matcher))
+        .map_err(|e| Error::Policy {
+            path: "(extensions)".into(),
+            message: format!("{e}"),
+        })
 }
