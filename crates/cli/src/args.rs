@@ -26,6 +26,17 @@ pub enum Command {
         #[command(flatten)]
         policies: PolicyArgs,
     },
+    /// Sweep many workspaces (repositories, account dumps) in parallel.
+    Audit(AuditArgs),
+    /// Combine shard reports (`audit --format json`) into one.
+    Merge {
+        /// Shard reports.
+        #[arg(required = true)]
+        reports: Vec<PathBuf>,
+        /// Write to FILE instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Write a starter `.stagegate.yaml` in the current folder (or DIR).
     Init {
         /// Folder to write it in.
@@ -59,6 +70,52 @@ pub struct PolicyArgs {
     /// Platform governance data (gates, locked actions, policy parameters), YAML.
     #[arg(long, value_name = "FILE")]
     pub governance: Option<PathBuf>,
+}
+
+/// `audit` options.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Folders to sweep.
+    #[arg(required = true)]
+    pub roots: Vec<PathBuf>,
+    /// Each immediate subfolder of a ROOT is one workspace (default: detect git
+    /// repositories and folders of API dumps).
+    #[arg(long)]
+    pub workspace_per_dir: bool,
+    /// Worker threads [default: one per core].
+    #[arg(long, short, value_name = "N", default_value_t = 0)]
+    pub jobs: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::audit::AuditFormat::Summary)]
+    pub format: crate::audit::AuditFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A previous `audit --format json` (or `check --format json`) report: report only new
+    /// findings, and list the fixed ones.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Check only shard K of N (e.g. 2/8), split by a stable hash of each target.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
+    /// Exit 1 when a (new) finding at or above this severity is reported.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Ignore every waiver.
+    #[arg(long)]
+    pub no_waivers: bool,
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 1/4")?;
+    let k: usize = k.parse().map_err(|_| "K must be a number")?;
+    let n: usize = n.parse().map_err(|_| "N must be a number")?;
+    if n == 0 || k == 0 || k > n {
+        return Err("expected 1 <= K <= N".into());
+    }
+    Ok((k, n))
 }
 
 /// `test` options.

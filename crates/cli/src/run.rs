@@ -36,6 +36,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             write_stdout(&render::explain(policy))
         }
         Command::Test(t) => run_test(t),
+        Command::Audit(a) => run_audit(a),
+        Command::Merge { reports, output } => {
+            let text = crate::audit::merge(&reports)?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => write_stdout(&text),
+            }
+        }
         Command::Init { dir, force } => {
             let path = dir.join(".stagegate.yaml");
             if path.exists() && !force {
@@ -321,3 +332,49 @@ waivers: []
 #    owner: team-payments
 #    ticket: SEC-123
 "#;
+
+/// `stagegate audit`: 2 when a workspace could not be fully checked, 1 when a new finding
+/// reaches `--fail-on`, else 0.
+fn run_audit(a: crate::args::AuditArgs) -> Result<ExitCode, String> {
+    let linter = finish(
+        builder_for(&a.policies, &[], stagegate::parse::Limits::default())?.waivers(!a.no_waivers),
+    )?;
+    let baseline = a
+        .baseline
+        .as_deref()
+        .map(crate::audit::read_baseline)
+        .transpose()?;
+    let out: Box<dyn Write + Send> = match &a.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let (worst, incomplete) = crate::audit::run(crate::audit::Sweep {
+        linter: &linter,
+        roots: a.roots.clone(),
+        split: if a.workspace_per_dir {
+            stagegate::audit::Split::PerDir
+        } else {
+            stagegate::audit::Split::Detect
+        },
+        jobs: a.jobs,
+        shard: a.shard,
+        format: a.format,
+        baseline,
+        out,
+    })?;
+    if incomplete {
+        return Ok(ExitCode::from(2));
+    }
+    let threshold = match a.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Note => Some(Severity::Note),
+        FailOn::Never => None,
+    };
+    Ok(match (threshold, worst) {
+        (Some(t), Some(w)) if w >= t => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}

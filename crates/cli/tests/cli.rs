@@ -340,3 +340,171 @@ fn init_writes_a_valid_config_and_integrations_pass_their_own_check() {
     assert!(stdout(&stagegate(&["completions", "bash"])).contains("stagegate"));
     assert!(stdout(&stagegate(&["man"])).contains(".TH stagegate"));
 }
+
+fn audit_corpus(name: &str) -> PathBuf {
+    // three small workspaces: two violating, one compliant, plus one broken
+    let dir = std::env::temp_dir().join(format!("stagegate-audit-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (ws, src) in [
+        ("a-seed", "fixtures/e2e/seed"),
+        ("b-violating", "fixtures/e2e/seed-violating"),
+        ("c-api", "fixtures/e2e/get-pipeline"),
+    ] {
+        std::fs::create_dir_all(dir.join(ws)).unwrap();
+        for e in std::fs::read_dir(root().join(src))
+            .unwrap()
+            .filter_map(Result::ok)
+        {
+            std::fs::copy(e.path(), dir.join(ws).join(e.file_name())).unwrap();
+        }
+    }
+    dir
+}
+
+fn audit_json(args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let o = stagegate(args);
+    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&o)));
+    (o.status.code(), v)
+}
+
+fn normalized(mut v: serde_json::Value) -> serde_json::Value {
+    let ws = v["workspaces"].as_array_mut().unwrap();
+    ws.sort_by(|a, b| a["target"].as_str().cmp(&b["target"].as_str()));
+    v
+}
+
+#[test]
+fn audit_merge_of_shards_equals_an_unsharded_run() {
+    let dir = audit_corpus("shards");
+    let d = dir.to_str().unwrap();
+    let (code, full) = audit_json(&["audit", "--workspace-per-dir", "--format", "json", d]);
+    assert_eq!(code, Some(1));
+    assert_eq!(full["summary"]["workspaces"], 3);
+    let mut shard_files = Vec::new();
+    for k in 1..=2 {
+        let out = dir.join(format!("shard-{k}.json"));
+        let shard = format!("{k}/2");
+        let o = stagegate(&[
+            "audit",
+            "--workspace-per-dir",
+            "--format",
+            "json",
+            "--shard",
+            &shard,
+            "--output",
+            out.to_str().unwrap(),
+            d,
+        ]);
+        assert!(matches!(o.status.code(), Some(0 | 1)));
+        shard_files.push(out);
+    }
+    let mut args = vec!["merge"];
+    args.extend(shard_files.iter().map(|p| p.to_str().unwrap()));
+    let (code, merged) = audit_json(&args);
+    assert_eq!(code, Some(0));
+    let (full, merged) = (normalized(full), normalized(merged));
+    assert_eq!(full["workspaces"], merged["workspaces"]);
+    assert_eq!(full["summary"]["findings"], merged["summary"]["findings"]);
+    assert_eq!(full["summary"]["by_policy"], merged["summary"]["by_policy"]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn audit_baseline_reports_new_and_fixed() {
+    let dir = audit_corpus("baseline");
+    let d = dir.to_str().unwrap();
+    let base = std::env::temp_dir().join(format!("stagegate-baseline-{}.json", std::process::id()));
+    let o = stagegate(&[
+        "audit",
+        "--workspace-per-dir",
+        "--format",
+        "json",
+        "--output",
+        base.to_str().unwrap(),
+        d,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    // nothing changed: nothing new, nothing fixed, exit 0
+    let (code, v) = audit_json(&[
+        "audit",
+        "--workspace-per-dir",
+        "--format",
+        "json",
+        "--baseline",
+        base.to_str().unwrap(),
+        d,
+    ]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["summary"]["baseline"]["new"], 0);
+    assert_eq!(
+        v["summary"]["baseline"]["fixed"].as_array().unwrap().len(),
+        0
+    );
+    // fix one workspace (replace it with the compliant seed), break another finding in
+    std::fs::copy(
+        dir.join("a-seed/pipeline.yaml"),
+        dir.join("b-violating/pipeline.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("a-seed/buildspec.yaml"),
+        "version: 0.2\nphases:\n  install:\n    runtime-versions:\n      python: latest\n  build:\n    commands: [make]\n",
+    )
+    .unwrap();
+    let (_, v) = audit_json(&[
+        "audit",
+        "--workspace-per-dir",
+        "--format",
+        "json",
+        "--fail-on",
+        "warning",
+        "--baseline",
+        base.to_str().unwrap(),
+        d,
+    ]);
+    assert_eq!(v["summary"]["baseline"]["new"], 1, "{v:#}");
+    assert_eq!(
+        v["summary"]["baseline"]["fixed"].as_array().unwrap().len(),
+        2,
+        "{v:#}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_file(&base).ok();
+}
+
+#[test]
+fn audit_continues_past_a_broken_workspace_and_exits_2() {
+    let dir = audit_corpus("broken");
+    std::fs::create_dir_all(dir.join("d-broken")).unwrap();
+    std::fs::write(
+        dir.join("d-broken/buildspec.yml"),
+        "version: 0.2\nphases: [\n",
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    let o = stagegate(&[
+        "audit",
+        "--workspace-per-dir",
+        "--format",
+        "jsonl",
+        "--jobs",
+        "2",
+        d,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines
+        .iter()
+        .any(|l| l["error"].is_string() && l["target"].as_str().unwrap().ends_with("d-broken")));
+    assert!(
+        lines.iter().filter(|l| l["policy"].is_string()).count() >= 4,
+        "other workspaces still checked"
+    );
+    let summary = stdout(&stagegate(&["audit", "--workspace-per-dir", d]));
+    assert!(summary.contains("4 workspaces"), "{summary}");
+    assert!(summary.contains("1 incomplete workspace"), "{summary}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -44,6 +44,7 @@
     )
 )]
 
+pub mod audit;
 pub mod discover;
 mod error;
 pub mod fixtures;

@@ -73,6 +73,7 @@ pub fn locate(
         fingerprint: fingerprint(finding),
         redact: finding.redact.clone(),
         subject: None,
+        targets: finding.at.iter().map(|t| t.source.clone()).collect(),
         waivable: policy.metadata.waivable,
         suppression: None,
     })

@@ -84,6 +84,9 @@ pub struct Violation {
     pub redact: Vec<String>,
     /// The pipeline action it is about, when it is about one.
     pub subject: Option<Subject>,
+    /// The model objects it names (file + logical path), primary first.
+    #[serde(skip)]
+    pub targets: Vec<crate::model::SourceRef>,
     /// Whether repository configuration may waive it.
     pub waivable: bool,
     /// Why it is accepted, when a waiver applies; a waived violation does not fail the check.

@@ -430,6 +430,7 @@ pub(crate) fn refusal(message: String, location: Location) -> Violation {
         related: Vec::new(),
         redact: Vec::new(),
         subject: None,
+        targets: Vec::new(),
         waivable: false,
         suppression: None,
     }

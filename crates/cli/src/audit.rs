@@ -1,0 +1,415 @@
+//! `stagegate audit` and `stagegate merge`: sweeps over many workspaces, streamed.
+
+use serde::Serialize;
+use serde_json::{json, Value as Json};
+use stagegate::audit::{self, Split, Target};
+use stagegate::{Linter, Report, Severity};
+use std::collections::{BTreeMap, HashSet};
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+
+/// Output formats of a sweep.
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum AuditFormat {
+    /// Per policy and per workspace, worst first, for people.
+    Summary,
+    /// One JSON report (workspaces streamed into it as they finish).
+    Json,
+    /// One JSON object per line per finding (and per problem), streamed.
+    Jsonl,
+    /// One SARIF log.
+    Sarif,
+}
+
+/// What one workspace contributes to the totals, kept after its report is dropped.
+#[derive(Default)]
+struct Totals {
+    workspaces: usize,
+    files: usize,
+    findings: usize,
+    new_findings: usize,
+    errors: usize,
+    broken: usize,
+    by_policy: BTreeMap<String, (Severity, usize)>,
+    /// (errors, error findings, warnings, name)
+    by_workspace: Vec<(usize, usize, usize, String)>,
+    worst: Option<Severity>,
+    seen: HashSet<String>,
+    sarif_results: Vec<Json>,
+}
+
+/// A finding as the JSON and JSONL outputs write it.
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<&'a str>,
+    policy: &'a str,
+    severity: &'a str,
+    message: &'a str,
+    location: &'a stagegate::Location,
+    related: &'a [stagegate::Related],
+    fingerprint: String,
+}
+
+/// Options of one sweep.
+pub struct Sweep<'a> {
+    pub linter: &'a Linter,
+    pub roots: Vec<std::path::PathBuf>,
+    pub split: Split,
+    pub jobs: usize,
+    pub shard: Option<(usize, usize)>,
+    pub format: AuditFormat,
+    pub baseline: Option<HashSet<String>>,
+    pub out: Box<dyn Write + Send>,
+}
+
+/// Fingerprints found in a previous JSON report (`audit` or `check`).
+pub fn read_baseline(path: &std::path::Path) -> Result<HashSet<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let v: Json = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a stagegate JSON report: {e}", path.display()))?;
+    let mut out = HashSet::new();
+    let mut add = |findings: &Json| {
+        for f in findings.as_array().into_iter().flatten() {
+            if let Some(fp) = f["fingerprint"].as_str() {
+                out.insert(fp.to_string());
+            }
+        }
+    };
+    match v["workspaces"].as_array() {
+        Some(ws) => ws.iter().for_each(|w| add(&w["findings"])),
+        None => add(&v["findings"]),
+    }
+    Ok(out)
+}
+
+fn io(e: std::io::Error) -> String {
+    format!("cannot write output: {e}")
+}
+
+/// Runs the sweep; returns (worst new finding, any workspace incomplete).
+pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), String> {
+    let Sweep {
+        linter,
+        roots,
+        split,
+        jobs,
+        shard,
+        format,
+        baseline,
+        out,
+    } = sweep;
+    let s = Settings { format, baseline };
+    let mut targets = audit::targets(&roots, split);
+    if let Some((k, n)) = shard {
+        targets = audit::shard(targets, k, n);
+    }
+    let total = targets.len();
+    let progress = std::io::stderr().is_terminal();
+    let out = Mutex::new(out);
+    let totals = Mutex::new(Totals::default());
+    if s.format == AuditFormat::Json {
+        let head = json!({"version": 1, "kind": "audit", "tool": {"name": "stagegate", "version": env!("CARGO_PKG_VERSION")}});
+        let head = head.to_string();
+        let head = head.strip_suffix('}').unwrap_or(&head);
+        write!(
+            out.lock().map_err(|_| "output lock")?,
+            "{head},\"workspaces\":["
+        )
+        .map_err(io)?;
+    }
+    let write_error = Mutex::new(None::<String>);
+    audit::sweep(linter, &targets, jobs, |target, report| {
+        let result = handle(&s, target, &report, &out, &totals);
+        if let Err(e) = result {
+            if let Ok(mut slot) = write_error.lock() {
+                slot.get_or_insert(e);
+            }
+        }
+        if progress {
+            if let Ok(t) = totals.lock() {
+                eprint!("\r[{}/{total}] workspaces", t.workspaces);
+            }
+        }
+    })?;
+    if progress {
+        eprintln!();
+    }
+    if let Some(e) = write_error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    let mut t = totals.into_inner().map_err(|_| "totals lock")?;
+    let fixed: Vec<String> = match &s.baseline {
+        Some(b) => {
+            let mut f: Vec<String> = b.difference(&t.seen).cloned().collect();
+            f.sort();
+            f
+        }
+        None => Vec::new(),
+    };
+    let mut out = out.into_inner().map_err(|_| "output lock")?;
+    match s.format {
+        AuditFormat::Json => {
+            let summary = summary_json(&t, s.baseline.is_some(), &fixed);
+            writeln!(out, "],\"summary\":{summary}}}").map_err(io)?;
+        }
+        AuditFormat::Jsonl => {}
+        AuditFormat::Sarif => {
+            let results = std::mem::take(&mut t.sarif_results);
+            let log = json!({
+                "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+                "version": "2.1.0",
+                "runs": [{
+                    "tool": {"driver": {"name": "stagegate", "version": env!("CARGO_PKG_VERSION"), "rules": rules(linter)}},
+                    "results": results,
+                    "invocations": [{"executionSuccessful": t.broken == 0}],
+                }],
+            });
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&log).map_err(|e| e.to_string())?
+            )
+            .map_err(io)?;
+        }
+        AuditFormat::Summary => {
+            write!(out, "{}", summary_text(&t, s.baseline.is_some(), &fixed)).map_err(io)?
+        }
+    }
+    out.flush().map_err(io)?;
+    Ok((t.worst, t.broken > 0))
+}
+
+fn rules(linter: &Linter) -> Vec<Json> {
+    linter
+        .policies()
+        .iter()
+        .map(|p| json!({"id": p.metadata.id, "shortDescription": {"text": p.metadata.title}, "helpUri": p.metadata.related_resources.first()}))
+        .collect()
+}
+
+/// The parts of a sweep the per-workspace handler reads.
+struct Settings {
+    format: AuditFormat,
+    baseline: Option<HashSet<String>>,
+}
+
+fn handle(
+    s: &Settings,
+    target: &Target,
+    report: &Report,
+    out: &Mutex<Box<dyn Write + Send>>,
+    totals: &Mutex<Totals>,
+) -> Result<(), String> {
+    let mut findings = Vec::new();
+    let mut fingerprints = Vec::new();
+    for v in report.active() {
+        let fp = audit::fingerprint(target, v);
+        fingerprints.push(fp.clone());
+        if s.baseline.as_ref().is_some_and(|b| b.contains(&fp)) {
+            continue;
+        }
+        findings.push((v, fp));
+    }
+    let mut chunk = String::new();
+    match s.format {
+        AuditFormat::Jsonl => {
+            for (v, fp) in &findings {
+                let line = FindingOut {
+                    target: Some(&target.name),
+                    policy: &v.policy,
+                    severity: v.severity.as_str(),
+                    message: &v.message,
+                    location: &v.location,
+                    related: &v.related,
+                    fingerprint: fp.clone(),
+                };
+                chunk.push_str(&serde_json::to_string(&line).map_err(|e| e.to_string())?);
+                chunk.push('\n');
+            }
+            for e in &report.errors {
+                chunk.push_str(
+                    &json!({"target": target.name, "error": e.message, "location": e.location})
+                        .to_string(),
+                );
+                chunk.push('\n');
+            }
+        }
+        AuditFormat::Json => {
+            let ws = json!({
+                "target": target.name,
+                "summary": report.summary,
+                "findings": findings.iter().map(|(v, fp)| FindingOut {
+                    target: None,
+                    policy: &v.policy,
+                    severity: v.severity.as_str(),
+                    message: &v.message,
+                    location: &v.location,
+                    related: &v.related,
+                    fingerprint: fp.clone(),
+                }).collect::<Vec<_>>(),
+                "errors": report.errors.iter().map(|e| json!({"message": e.message, "location": e.location})).collect::<Vec<_>>(),
+            });
+            chunk = ws.to_string();
+        }
+        AuditFormat::Sarif | AuditFormat::Summary => {}
+    }
+    let mut t = totals.lock().map_err(|_| "totals lock")?;
+    if s.format == AuditFormat::Sarif {
+        for (v, fp) in &findings {
+            t.sarif_results.push(json!({
+                "ruleId": v.policy,
+                "level": match v.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Note => "note" },
+                "message": {"text": v.message},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": v.location.path}, "region": {
+                    "startLine": v.location.line, "startColumn": v.location.column,
+                    "endLine": v.location.end_line, "endColumn": v.location.end_column + 1}}}],
+                "partialFingerprints": {"stagegate/v1": fp},
+            }));
+        }
+    }
+    if s.format == AuditFormat::Json && t.workspaces > 0 {
+        chunk.insert(0, ',');
+    }
+    t.workspaces += 1;
+    t.files += report.summary.files;
+    t.findings += report.active().count();
+    t.new_findings += findings.len();
+    t.errors += report.errors.len();
+    if !report.errors.is_empty() {
+        t.broken += 1;
+    }
+    t.seen.extend(fingerprints);
+    let (mut errs, mut warns) = (0, 0);
+    for (v, _) in &findings {
+        let entry = t
+            .by_policy
+            .entry(v.policy.clone())
+            .or_insert((v.severity, 0));
+        entry.1 += 1;
+        t.worst = t.worst.max(Some(v.severity));
+        match v.severity {
+            Severity::Error => errs += 1,
+            Severity::Warning => warns += 1,
+            Severity::Note => {}
+        }
+    }
+    t.by_workspace
+        .push((report.errors.len(), errs, warns, target.name.clone()));
+    if !chunk.is_empty() {
+        // written while the totals lock is held, so JSON commas match the order of writes
+        out.lock()
+            .map_err(|_| "output lock")?
+            .write_all(chunk.as_bytes())
+            .map_err(io)?;
+    }
+    Ok(())
+}
+
+fn summary_json(t: &Totals, with_baseline: bool, fixed: &[String]) -> Json {
+    let mut v = json!({
+        "workspaces": t.workspaces,
+        "incomplete_workspaces": t.broken,
+        "files": t.files,
+        "findings": t.findings,
+        "errors": t.errors,
+        "by_policy": t.by_policy.iter().map(|(k, (s, n))| (k.clone(), json!({"severity": s.as_str(), "findings": n}))).collect::<serde_json::Map<_, _>>(),
+    });
+    if with_baseline {
+        v["baseline"] = json!({"new": t.new_findings, "fixed": fixed});
+    }
+    v
+}
+
+fn summary_text(t: &Totals, with_baseline: bool, fixed: &[String]) -> String {
+    let mut out = String::new();
+    let mut policies: Vec<_> = t.by_policy.iter().collect();
+    policies.sort_by(|a, b| (b.1 .0, b.1 .1).cmp(&(a.1 .0, a.1 .1)).then(a.0.cmp(b.0)));
+    out.push_str("findings by policy (worst first):\n");
+    for (id, (sev, n)) in &policies {
+        out.push_str(&format!("  {:>6}  {:<8} {id}\n", n, sev.as_str()));
+    }
+    let mut ws: Vec<_> = t
+        .by_workspace
+        .iter()
+        .filter(|w| w.0 + w.1 + w.2 > 0)
+        .collect();
+    ws.sort_by(|a, b| (b.0, b.1, b.2).cmp(&(a.0, a.1, a.2)).then(a.3.cmp(&b.3)));
+    out.push_str("\nworkspaces (worst first: problems, errors, warnings):\n");
+    for (problems, errs, warns, name) in ws.iter().take(25) {
+        out.push_str(&format!("  {problems:>4} {errs:>5} {warns:>5}  {name}\n"));
+    }
+    if ws.len() > 25 {
+        out.push_str(&format!("  ... and {} more\n", ws.len() - 25));
+    }
+    if with_baseline {
+        out.push_str(&format!(
+            "\nbaseline: {} new finding(s), {} fixed\n",
+            t.new_findings,
+            fixed.len()
+        ));
+    }
+    out.push_str(&format!(
+        "\n{} workspaces, {} files, {} findings{}, {} incomplete workspace(s)\n",
+        t.workspaces,
+        t.files,
+        t.findings,
+        if with_baseline {
+            format!(" ({} new)", t.new_findings)
+        } else {
+            String::new()
+        },
+        t.broken
+    ));
+    out
+}
+
+/// `stagegate merge`: shard reports (`--format json`) into one report.
+pub fn merge(paths: &[std::path::PathBuf]) -> Result<String, String> {
+    let mut workspaces = Vec::new();
+    let mut head = None;
+    for p in paths {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let v: Json = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        if v["kind"] != "audit" {
+            return Err(format!(
+                "{}: not a `stagegate audit --format json` report",
+                p.display()
+            ));
+        }
+        head.get_or_insert_with(|| v["tool"].clone());
+        workspaces.extend(v["workspaces"].as_array().cloned().unwrap_or_default());
+    }
+    workspaces.sort_by(|a, b| a["target"].as_str().cmp(&b["target"].as_str()));
+    let mut by_policy: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    let (mut files, mut findings, mut errors, mut broken) = (0, 0, 0, 0);
+    for w in &workspaces {
+        files += w["summary"]["files"].as_u64().unwrap_or(0);
+        findings += w["findings"].as_array().map_or(0, Vec::len);
+        let e = w["errors"].as_array().map_or(0, Vec::len);
+        errors += e;
+        broken += usize::from(e > 0);
+        for f in w["findings"].as_array().into_iter().flatten() {
+            let id = f["policy"].as_str().unwrap_or_default().to_string();
+            let entry = by_policy
+                .entry(id)
+                .or_insert((f["severity"].as_str().unwrap_or_default().to_string(), 0));
+            entry.1 += 1;
+        }
+    }
+    let report = json!({
+        "version": 1,
+        "kind": "audit",
+        "tool": head.unwrap_or(Json::Null),
+        "workspaces": workspaces,
+        "summary": {
+            "workspaces": workspaces.len(),
+            "incomplete_workspaces": broken,
+            "files": files,
+            "findings": findings,
+            "errors": errors,
+            "by_policy": by_policy.into_iter().map(|(k, (s, n))| (k, json!({"severity": s, "findings": n}))).collect::<serde_json::Map<_, _>>(),
+        },
+    });
+    Ok(format!("{report}\n"))
+}
