@@ -73,7 +73,12 @@ why(name, text) := sprintf("its value looks like %s", [kind]) if {
 	stagegate.regex_match(name_pattern, name)
 }
 
-token_kind(text) := "an AWS access key id" if {
+token_kind(text) := kind if {
+	might_be_token(text)
+	kind := token_kind_of(text)
+}
+
+token_kind_of(text) := "an AWS access key id" if {
 	stagegate.regex_match(`AKIA[0-9A-Z]{16}`, text)
 } else := "a GitHub token" if {
 	stagegate.regex_match(`(ghp_|github_pat_)[A-Za-z0-9]`, text)
@@ -101,3 +106,6 @@ reference(text) if stagegate.regex_match(`^\s*\**\s*$`, text)
 spec_label(spec) := sprintf("the inline buildspec in %s", [spec.source.file]) if spec.owner == "platform"
 
 else := sprintf("buildspec %s", [spec.source.file])
+
+# One test for every token format below: most values match none.
+might_be_token(text) if stagegate.regex_match(`AKIA|ghp_|github_pat_|glpat-|dckr_pat_|xox[abprs]-|-----BEGIN`, text)

@@ -338,7 +338,12 @@ impl Linter {
                 }
             }
         }
-        let normalized = model::normalize(&classified, &self.limits, &self.gates);
+        let normalized = model::normalize(
+            &classified,
+            &self.limits,
+            &self.gates,
+            self.policies.reads_documents(),
+        );
         for e in &normalized.errors {
             if let Some(file) = report.sources.get(&e.file).cloned() {
                 report.errors.push(problem(&file, e.error.clone()));

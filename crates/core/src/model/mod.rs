@@ -58,7 +58,8 @@ pub struct DocumentInfo {
     pub file: String,
     /// What it was classified as.
     pub kind: Kind,
-    /// The first YAML document (or the JSON value), CloudFormation tags in long form.
+    /// The first YAML document (or the JSON value), CloudFormation tags in long form;
+    /// null unless a loaded policy reads `input.documents`.
     pub content: Json,
 }
 
@@ -304,7 +305,12 @@ impl Builder<'_> {
 }
 
 /// Builds the workspace model from classified documents.
-pub fn normalize(docs: &[Classified], limits: &Limits, gates: &GateRules) -> Normalized {
+pub fn normalize(
+    docs: &[Classified],
+    limits: &Limits,
+    gates: &GateRules,
+    with_documents: bool,
+) -> Normalized {
     let mut b = Builder {
         limits,
         gates,
@@ -320,7 +326,12 @@ pub fn normalize(docs: &[Classified], limits: &Limits, gates: &GateRules) -> Nor
         b.out.workspace.documents.push(DocumentInfo {
             file: file.clone(),
             kind: doc.kind,
-            content: root.to_json(),
+            // the raw tree is large; build it only when a policy reads input.documents
+            content: if with_documents {
+                root.to_json()
+            } else {
+                Json::Null
+            },
         });
         match doc.kind {
             Kind::Cloudformation => cloudformation::normalize(&mut b, &doc.document, root),

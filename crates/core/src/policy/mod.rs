@@ -70,6 +70,7 @@ pub struct PolicySet {
     engine: regorus::Engine,
     policies: Vec<Policy>,
     tests: Vec<Arc<SourceFile>>,
+    reads_documents: bool,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -193,7 +194,7 @@ impl PolicySet {
             })?;
         let mut policies: Vec<Policy> = Vec::new();
         let mut tests = Vec::new();
-        for rego in files {
+        for rego in &files {
             let path = rego.file.path.clone();
             if is_test_file(&path) {
                 tests.push(rego.file.clone());
@@ -239,10 +240,16 @@ impl PolicySet {
                 },
             });
         }
+        let reads_documents = files.iter().any(|f| {
+            let t = &f.file.text;
+            !is_test_file(&f.file.path)
+                && (t.contains("input.documents") || t.contains("[\"documents\"]"))
+        });
         let mut set = PolicySet {
             engine,
             policies,
             tests,
+            reads_documents,
         };
         // evaluating on the stored engine (not a clone) leaves it prepared: regorus analyses
         // the modules once here instead of on every workspace
@@ -259,6 +266,12 @@ impl PolicySet {
             });
         }
         Ok(set)
+    }
+
+    /// Whether any loaded module reads `input.documents` (or `input["documents"]`), so the
+    /// raw files must be part of the input (building them costs as much as the model).
+    pub fn reads_documents(&self) -> bool {
+        self.reads_documents
     }
 
     /// Every loaded policy.
