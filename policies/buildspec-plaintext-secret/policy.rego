@@ -62,8 +62,9 @@ deny contains finding if {
 # Why a variable is a secret, never quoting its value; undefined when it is not one.
 secret_reason(name, value) := reason if {
 	text := value_text(value)
-	not reference(text)
+	# the cheap test first: most variables are not secrets at all
 	reason := why(name, text)
+	not reference(text)
 }
 
 why(name, text) := sprintf("its value looks like %s", [kind]) if {
