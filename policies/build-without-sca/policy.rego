@@ -49,10 +49,12 @@ deny contains finding if {
 # build, naming every gate it does not wait for.
 deny contains finding if {
 	some pipeline in input.pipelines
+	gates := lib.gates(pipeline, "sca")
+	count(gates) > 0
 	some action in lib.pipeline_actions(pipeline)
 	lib.is_build(action)
 	late := [gate |
-		some gate in lib.gates(pipeline, "sca")
+		some gate in gates
 		not lib.precedes(gate, action)
 	]
 	count(late) > 0
