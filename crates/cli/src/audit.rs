@@ -234,6 +234,12 @@ fn handle(
                 );
                 chunk.push('\n');
             }
+            for n in &report.notes {
+                chunk.push_str(
+                    &json!({"target": target.name, "note": n.message, "path": n.path}).to_string(),
+                );
+                chunk.push('\n');
+            }
         }
         AuditFormat::Json => {
             let ws = json!({
@@ -249,6 +255,7 @@ fn handle(
                     fingerprint: fp.clone(),
                 }).collect::<Vec<_>>(),
                 "errors": report.errors.iter().map(|e| json!({"message": e.message, "location": e.location})).collect::<Vec<_>>(),
+                "notes": report.notes,
             });
             chunk = ws.to_string();
         }

@@ -508,3 +508,38 @@ fn audit_continues_past_a_broken_workspace_and_exits_2() {
     assert!(summary.contains("1 incomplete workspace"), "{summary}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn audit_applies_each_workspace_config_and_reports_unused_waivers() {
+    let dir = audit_corpus("config");
+    std::fs::write(
+        dir.join("b-violating/.stagegate.yaml"),
+        "waivers:\n  - policy: build-without-sca\n    action: BuildAndTest\n    reason: tries to waive a non-waivable policy\n  - policy: codebuild-privileged-mode\n    paths: ['**']\n    reason: never matches\n",
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    let o = stagegate(&["audit", "--workspace-per-dir", "--format", "jsonl", d]);
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let b: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["target"].as_str().unwrap().ends_with("b-violating"))
+        .collect();
+    assert!(
+        b.iter().any(|l| l["policy"] == "waiver-not-allowed"),
+        "{b:#?}"
+    );
+    assert!(
+        b.iter().any(|l| l["policy"] == "build-without-sca"),
+        "not waived: {b:#?}"
+    );
+    assert!(
+        b.iter().any(|l| l["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("matched no finding"))),
+        "{b:#?}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -170,11 +170,46 @@ where
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
     pool.install(|| {
         targets.par_iter().for_each(|t| {
-            let report = linter.check_paths(&[&t.path]);
-            sink(t, report);
+            sink(t, check_target(linter, t));
         });
     });
     Ok(())
+}
+
+/// Checks one target with its own `.stagegate.yaml` when it has one (unused waivers noted).
+/// A configuration that does not load is a problem of that workspace, not of the sweep.
+pub fn check_target(linter: &Linter, target: &Target) -> Report {
+    let config_path = [".stagegate.yaml", ".stagegate.yml"]
+        .iter()
+        .map(|n| target.path.join(n))
+        .find(|p| p.is_file());
+    let Some(path) = config_path else {
+        return linter.check_paths(&[&target.path]);
+    };
+    let configured = crate::waiver::RepoConfig::load(&path)
+        .map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| format!("{}: {}", e.location, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .and_then(|config| linter.with_repo_config(&config).map_err(|e| e.to_string()));
+    match configured {
+        Ok(l) => l
+            .with_unused_waiver_report(true)
+            .check_paths(&[&target.path]),
+        Err(message) => {
+            let mut report = linter.check_paths(&[&target.path]);
+            report.errors.push(crate::Problem {
+                message: format!("repository configuration: {message}"),
+                location: None,
+                related: Vec::new(),
+            });
+            report.summary.errors = report.errors.len();
+            report
+        }
+    }
 }
 
 #[cfg(test)]

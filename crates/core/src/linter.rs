@@ -207,6 +207,26 @@ impl Linter {
         (!linter.policies().is_empty()).then_some(linter)
     }
 
+    /// A copy that also applies a repository configuration (selection, severities,
+    /// waivers), as an audit does for each workspace that has one. Cheap: the policies are
+    /// not compiled again.
+    pub fn with_repo_config(&self, config: &RepoConfig) -> Result<Linter, Error> {
+        let mut linter = self.clone();
+        let refusals = apply_repo_config(&mut linter.policies, config)?;
+        linter.config_findings.extend(refusals);
+        if linter.waivers.inline {
+            linter.waivers.repo.extend(config.waivers.iter().cloned());
+        }
+        Ok(linter)
+    }
+
+    /// A copy that notes (or not) waivers that matched no finding.
+    pub fn with_unused_waiver_report(&self, on: bool) -> Linter {
+        let mut linter = self.clone();
+        linter.waivers.report_unused = on;
+        linter
+    }
+
     /// A copy without the policies `ids`.
     pub fn without(&self, ids: &[String]) -> Linter {
         let mut linter = self.clone();
