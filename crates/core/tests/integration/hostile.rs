@@ -186,6 +186,7 @@ fn symlink_loops_do_not_hang_the_walk() {
 #[test]
 fn fuzz_seed_corpus_replays_without_panics() {
     let dir = repo_root().join("fuzz/corpus");
+    let linter = linter();
     let mut replayed = 0;
     for target in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {
         for file in std::fs::read_dir(target.path())
@@ -195,7 +196,7 @@ fn fuzz_seed_corpus_replays_without_panics() {
             let bytes = std::fs::read(file.path()).unwrap();
             let text = String::from_utf8_lossy(&bytes);
             for name in ["pipeline.yaml", "p.json", "buildspec.yml"] {
-                let report = linter().check_sources([(name, text.as_ref())]);
+                let report = linter.check_sources([(name, text.as_ref())]);
                 for v in &report.violations {
                     assert!(v.location.span.end <= report.sources[&v.location.path].text.len());
                 }
