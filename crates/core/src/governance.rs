@@ -3,7 +3,7 @@
 //! `schemas/governance.schema.json`; every problem is located in the file.
 
 use crate::model::GateRules;
-use crate::parse::{self, Limits, Node, PathBuf};
+use crate::parse::{self, Limits, Node};
 use crate::source::{SourceFile, Span};
 use crate::waiver::Date;
 use regex::Regex;
@@ -100,14 +100,8 @@ impl Default for Governance {
     }
 }
 
-/// A governance file problem, located.
-#[derive(Debug, Clone)]
-pub struct GovernanceError {
-    /// `file:line:column`.
-    pub location: String,
-    /// What is wrong.
-    pub message: String,
-}
+/// A governance file problem, located (the same shape as a configuration problem).
+pub type GovernanceError = crate::waiver::ConfigError;
 
 impl Governance {
     /// Parses, validates and applies a governance file.
@@ -124,30 +118,8 @@ impl Governance {
         let Some(root) = doc.root() else {
             return Ok(Governance::default());
         };
+        crate::waiver::validate(&file, root, SCHEMA)?;
         let data = root.to_json();
-        let schema: Json = serde_json::from_str(SCHEMA)
-            .map_err(|e| vec![at(root.span, format!("governance schema: {e}"))])?;
-        let validator = jsonschema::validator_for(&schema)
-            .map_err(|e| vec![at(root.span, format!("governance schema: {e}"))])?;
-        let errors: Vec<GovernanceError> = validator
-            .iter_errors(&data)
-            .map(|e| {
-                let tokens = PathBuf::segments(e.instance_path().as_str())
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default();
-                let path = e.instance_path().as_str();
-                let message = if path.is_empty() {
-                    e.to_string()
-                } else {
-                    format!("{path}: {e}")
-                };
-                at(root.resolve(&tokens).0, message)
-            })
-            .collect();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
         let mut gates = GateRules::default();
         let mut problems = Vec::new();
         let g = root.get("gates");
