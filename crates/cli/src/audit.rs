@@ -51,6 +51,20 @@ struct FindingOut<'a> {
     fingerprint: String,
 }
 
+impl<'a> FindingOut<'a> {
+    fn new(v: &'a stagegate::Violation, fingerprint: &str, target: Option<&'a str>) -> Self {
+        FindingOut {
+            target,
+            policy: &v.policy,
+            severity: v.severity.as_str(),
+            message: &v.message,
+            location: &v.location,
+            related: &v.related,
+            fingerprint: fingerprint.to_string(),
+        }
+    }
+}
+
 /// Options of one sweep.
 pub struct Sweep<'a> {
     pub linter: &'a Linter,
@@ -215,15 +229,7 @@ fn handle(
     match s.format {
         AuditFormat::Jsonl => {
             for (v, fp) in &findings {
-                let line = FindingOut {
-                    target: Some(&target.name),
-                    policy: &v.policy,
-                    severity: v.severity.as_str(),
-                    message: &v.message,
-                    location: &v.location,
-                    related: &v.related,
-                    fingerprint: fp.clone(),
-                };
+                let line = FindingOut::new(v, fp, Some(&target.name));
                 chunk.push_str(&serde_json::to_string(&line).map_err(|e| e.to_string())?);
                 chunk.push('\n');
             }
@@ -245,15 +251,7 @@ fn handle(
             let ws = json!({
                 "target": target.name,
                 "summary": report.summary,
-                "findings": findings.iter().map(|(v, fp)| FindingOut {
-                    target: None,
-                    policy: &v.policy,
-                    severity: v.severity.as_str(),
-                    message: &v.message,
-                    location: &v.location,
-                    related: &v.related,
-                    fingerprint: fp.clone(),
-                }).collect::<Vec<_>>(),
+                "findings": findings.iter().map(|(v, fp)| FindingOut::new(v, fp, None)).collect::<Vec<_>>(),
                 "errors": report.errors.iter().map(|e| json!({"message": e.message, "location": e.location})).collect::<Vec<_>>(),
                 "notes": report.notes,
             });
