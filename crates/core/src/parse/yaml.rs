@@ -257,7 +257,8 @@ impl<'a> Builder<'a> {
 
     fn mapping(&mut self, depth: usize) -> Result<(Vec<Entry>, Span), ParseError> {
         let mut entries: Vec<Entry> = Vec::new();
-        let mut seen: HashMap<String, Span> = HashMap::new();
+        // small mappings (nearly all) are searched in place; an index is built past 16 keys
+        let mut index: Option<HashMap<String, Span>> = None;
         let mut merges: Vec<Node> = Vec::new();
         let end = loop {
             let (event, key_event_span) = self.next()?;
@@ -285,16 +286,16 @@ impl<'a> Builder<'a> {
                 merges.push(value);
                 continue;
             }
-            if let Some(first) = seen.get(&key) {
+            if let Some(first) = lookup(&entries, index.as_ref(), &key) {
                 return Err(ParseError::new(format!("duplicate key `{key}`"), key_span)
-                    .with_related("first defined here", *first));
+                    .with_related("first defined here", first));
             }
-            seen.insert(key.clone(), key_span);
             entries.push(Entry {
                 key,
                 key_span,
                 value,
             });
+            record(&entries, &mut index);
         };
         for merge in merges {
             let sources: Vec<&Node> = match &merge.value {
@@ -309,14 +310,43 @@ impl<'a> Builder<'a> {
             };
             for source in sources {
                 for e in source.entries() {
-                    if !seen.contains_key(&e.key) {
-                        seen.insert(e.key.clone(), e.key_span);
+                    if lookup(&entries, index.as_ref(), &e.key).is_none() {
                         entries.push(e.clone());
+                        record(&entries, &mut index);
                     }
                 }
             }
         }
         Ok((entries, end))
+    }
+}
+
+/// Where `key` is first written in a mapping being built.
+fn lookup(entries: &[Entry], index: Option<&HashMap<String, Span>>, key: &str) -> Option<Span> {
+    match index {
+        Some(map) => map.get(key).copied(),
+        None => entries.iter().find(|e| e.key == key).map(|e| e.key_span),
+    }
+}
+
+/// Keeps the index in step with the entry just pushed, creating it once the mapping
+/// grows past 16 keys.
+fn record(entries: &[Entry], index: &mut Option<HashMap<String, Span>>) {
+    match index {
+        Some(map) => {
+            if let Some(e) = entries.last() {
+                map.entry(e.key.clone()).or_insert(e.key_span);
+            }
+        }
+        None if entries.len() > 16 => {
+            *index = Some(
+                entries
+                    .iter()
+                    .map(|e| (e.key.clone(), e.key_span))
+                    .collect(),
+            );
+        }
+        None => {}
     }
 }
 
@@ -416,6 +446,15 @@ mod tests {
         assert!(err.message.contains("duplicate key `a`"));
         assert_eq!(err.span.start, 10);
         assert_eq!(err.related[0].1.start, 0);
+    }
+
+    #[test]
+    fn duplicate_keys_are_found_in_large_mappings_too() {
+        let mut text: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k7: again\n");
+        let err = parse(&text, &Limits::default()).unwrap_err();
+        assert!(err.message.contains("duplicate key `k7`"));
+        assert_eq!(err.related[0].1.start, text.find("k7:").unwrap());
     }
 
     #[test]
