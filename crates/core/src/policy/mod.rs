@@ -420,14 +420,16 @@ impl PolicySet {
 }
 
 /// Rust functions policies can call. `stagegate.regex_match(pattern, text)` is
-/// `regex.match` with compiled patterns shared across workspaces and threads: regorus's
-/// own cache hands out fresh copies whose lazy DFA starts cold on every call, which made
+/// `regex.match` with compiled patterns kept across workspaces (per thread): regorus's own
+/// cache hands out fresh copies whose lazy DFA starts cold on every call, which made
 /// regex-heavy policies cost milliseconds per workspace.
 fn add_extensions(engine: &mut regorus::Engine) -> Result<(), Error> {
+    use std::cell::RefCell;
     use std::collections::HashMap;
-    use std::sync::Mutex;
-    // `Arc`, not `Regex::clone`: a cloned Regex gets a new, cold cache pool
-    let cache: Arc<Mutex<HashMap<String, Arc<regex::Regex>>>> = Arc::default();
+    thread_local! {
+        // one cache per worker thread: no lock on the hot path of a parallel sweep
+        static CACHE: RefCell<HashMap<String, regex::Regex>> = RefCell::new(HashMap::new());
+    }
     let matcher = move |args: Vec<regorus::Value>| -> anyhow::Result<regorus::Value> {
         let (Some(pattern), Some(text)) = (args.first(), args.get(1)) else {
             return Err(anyhow::anyhow!(
@@ -437,25 +439,19 @@ fn add_extensions(engine: &mut regorus::Engine) -> Result<(), Error> {
         let (Ok(pattern), Ok(text)) = (pattern.as_string(), text.as_string()) else {
             return Err(anyhow::anyhow!("stagegate.regex_match expects two strings"));
         };
-        let re = {
-            let mut cache = cache
-                .lock()
-                .map_err(|_| anyhow::anyhow!("regex cache poisoned"))?;
-            match cache.get(pattern.as_ref()) {
-                Some(re) => re.clone(),
-                None => {
-                    let re = Arc::new(
-                        regex::Regex::new(pattern)
-                            .map_err(|e| anyhow::anyhow!("invalid regex: {e}"))?,
-                    );
-                    if cache.len() < 4096 {
-                        cache.insert(pattern.to_string(), re.clone());
-                    }
-                    re
-                }
+        CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some(re) = cache.get(pattern.as_ref()) {
+                return Ok(regorus::Value::from(re.is_match(text)));
             }
-        };
-        Ok(regorus::Value::from(re.is_match(text)))
+            let re =
+                regex::Regex::new(pattern).map_err(|e| anyhow::anyhow!("invalid regex: {e}"))?;
+            let found = re.is_match(text);
+            if cache.len() < 4096 {
+                cache.insert(pattern.to_string(), re);
+            }
+            Ok(regorus::Value::from(found))
+        })
     };
     engine
         .add_extension("stagegate.regex_match".into(), 2, Box::new(matcher))
