@@ -165,26 +165,12 @@ impl Governance {
                 stage: s("stage"),
                 action: s("action"),
                 project: s("project"),
-                roles: a
-                    .get("roles")
-                    .map(|r| {
-                        r.items()
-                            .iter()
-                            .filter_map(Node::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                roles: a.strings("roles"),
                 locked: a.get("locked").and_then(Node::as_str).map(|v| v == "true"),
             });
         }
-        if let Some(roles) = root.get("locked-roles") {
-            gates.locked_roles = roles
-                .items()
-                .iter()
-                .filter_map(Node::as_str)
-                .map(str::to_string)
-                .collect();
+        if root.get("locked-roles").is_some() {
+            gates.locked_roles = root.strings("locked-roles");
         }
         let mut locked_policies = Vec::new();
         let mut enforce_from = Vec::new();

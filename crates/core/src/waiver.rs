@@ -178,16 +178,7 @@ pub(crate) fn waivers_of(
         let s = |k: &str| w.get(k).and_then(Node::as_str).map(str::to_string);
         out.push(Waiver {
             policy: s("policy").unwrap_or_default(),
-            paths: w
-                .get("paths")
-                .map(|p| {
-                    p.items()
-                        .iter()
-                        .filter_map(Node::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            paths: w.strings("paths"),
             pipeline: s("pipeline"),
             stage: s("stage"),
             action: s("action"),

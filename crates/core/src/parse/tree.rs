@@ -76,6 +76,19 @@ impl Node {
         }
     }
 
+    /// The string items of the list under `key` (empty when absent).
+    pub fn strings(&self, key: &str) -> Vec<String> {
+        self.get(key)
+            .map(|l| {
+                l.items()
+                    .iter()
+                    .filter_map(Node::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The entries when this is a mapping.
     pub fn entries(&self) -> &[Entry] {
         match &self.value {
