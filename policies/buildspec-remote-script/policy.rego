@@ -33,7 +33,7 @@ deny contains finding if {
 	some command in spec.commands
 	is_string(command.text)
 	# one cheap test first: most commands download nothing
-	stagegate.regex_match(`curl|wget`, command.text)
+	regex.match(`curl|wget`, command.text)
 	how := remote_execution(command.text)
 	finding := {
 		"message": sprintf(
@@ -45,15 +45,15 @@ deny contains finding if {
 }
 
 remote_execution(text) := "pipes a download into a shell" if {
-	stagegate.regex_match(`(?s)\b(curl|wget)\b.*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+(\S+=\S*\s+)*)?(ba|z|k|da)?sh\b`, text)
+	regex.match(`(?s)\b(curl|wget)\b.*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+(\S+=\S*\s+)*)?(ba|z|k|da)?sh\b`, text)
 } else := "runs a download through process substitution" if {
-	stagegate.regex_match(`(^|[\s;&|(])(ba|z|k|da)?sh\s+(-\S+\s+)*<\(\s*(curl|wget)\b`, text)
+	regex.match(`(^|[\s;&|(])(ba|z|k|da)?sh\s+(-\S+\s+)*<\(\s*(curl|wget)\b`, text)
 } else := "sources a download through process substitution" if {
-	stagegate.regex_match(`(^|[\s;&|(])(source|\.)\s+<\(\s*(curl|wget)\b`, text)
+	regex.match(`(^|[\s;&|(])(source|\.)\s+<\(\s*(curl|wget)\b`, text)
 } else := "runs a download with sh -c" if {
-	stagegate.regex_match(`(^|[\s;&|(])(ba|z|k|da)?sh\s+-c\s+["']?\$\(\s*(curl|wget)\b`, text)
+	regex.match(`(^|[\s;&|(])(ba|z|k|da)?sh\s+-c\s+["']?\$\(\s*(curl|wget)\b`, text)
 } else := "downloads a script and sources it" if {
-	stagegate.regex_match(`(?s)\b(curl|wget)\b.*(;|&&|\|\||\n)\s*(source|\.)\s+[^\s;&|]`, text)
+	regex.match(`(?s)\b(curl|wget)\b.*(;|&&|\|\||\n)\s*(source|\.)\s+[^\s;&|]`, text)
 }
 
 spec_label(spec) := sprintf("the inline buildspec in %s", [spec.source.file]) if spec.owner == "platform"

@@ -38,7 +38,7 @@ deny contains finding if {
 	is_object(runtimes)
 	some runtime, version in runtimes
 	is_string(version)
-	stagegate.regex_match(`^(?i)\s*(latest|[0-9]+\.x)\s*$`, version)
+	regex.match(`^(?i)\s*(latest|[0-9]+\.x)\s*$`, version)
 	finding := {
 		"message": sprintf(
 			"%s installs runtime %s at %s, so the version changes with the build image; pin an exact version",

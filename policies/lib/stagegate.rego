@@ -65,7 +65,7 @@ escape_token(t) := replace(replace(replace(t, "~", "~0"), "/", "~1"), "#", "~2")
 
 # A policy parameter from governance data (`data.stagegate.params.<policy id>.<key>`),
 # or the default when the platform did not set it.
-param(policy_id, key, default_value) := object.get(data, ["stagegate", "params", policy_id, key], default_value)
+param(policy_id, key, default_value) := object.get(data.stagegate.params, [policy_id, key], default_value)
 
 # Every buildspec (repo files and inline ones) with its key.
 buildspecs contains [key, spec] if {

@@ -3,6 +3,7 @@
 
 mod finding;
 mod metadata;
+mod vm;
 
 pub use finding::{Finding, Target};
 pub use metadata::{parse_metadata, MetadataError, PolicyMetadata, Severity};
@@ -64,10 +65,12 @@ pub struct EvalError {
     pub message: String,
 }
 
-/// The loaded policies and the compiled engine, cloned per workspace.
+/// The loaded policies: the interpreter (for Rego tests and the few policies the virtual
+/// machine cannot run) and the compiled bytecode program that evaluates the rest.
 #[derive(Clone)]
 pub struct PolicySet {
     engine: regorus::Engine,
+    vm: Option<vm::Compiled>,
     policies: Vec<Policy>,
     tests: Vec<Arc<SourceFile>>,
     reads_documents: bool,
@@ -171,7 +174,6 @@ impl PolicySet {
     /// workspace, so that a broken policy fails here rather than on the tenth file.
     pub fn load(sources: PolicySources, data: serde_json::Value) -> Result<PolicySet, Error> {
         let mut engine = regorus::Engine::new();
-        add_extensions(&mut engine)?;
         // a user folder that brings its own helper library replaces the built-in one
         let user_lib = sources
             .files
@@ -186,8 +188,9 @@ impl PolicySet {
                     && package_of(&f.file.text).as_deref() == Some("stagegate.lib"))
             })
             .collect();
+        let data_value = regorus::Value::from(data);
         engine
-            .add_data(regorus::Value::from(data))
+            .add_data(data_value.clone())
             .map_err(|e| Error::Policy {
                 path: "(governance data)".into(),
                 message: format!("{e}"),
@@ -245,8 +248,24 @@ impl PolicySet {
             !is_test_file(&f.file.path)
                 && (t.contains("input.documents") || t.contains("[\"documents\"]"))
         });
+        // The bytecode machine runs only the built-in pack, whose results the tests compare
+        // with the interpreter's on every fixture: regorus's compiler still has gaps (an
+        // undefined assignment does not fail a function body before an `else`), and a user
+        // policy that hit one would pass silently. User policies, or the pack over a user's
+        // own helper library, stay on the interpreter.
+        let entries: Vec<String> = if user_lib {
+            Vec::new()
+        } else {
+            policies
+                .iter()
+                .filter(|p| p.origin == "built-in")
+                .map(|p| p.package.clone())
+                .collect()
+        };
+        let vm = vm::Compiled::compile(&mut engine, &entries, &data_value)?;
         let mut set = PolicySet {
             engine,
+            vm,
             policies,
             tests,
             reads_documents,
@@ -254,7 +273,7 @@ impl PolicySet {
         // evaluating on the stored engine (not a clone) leaves it prepared: regorus analyses
         // the modules once here instead of on every workspace
         let mut engine = set.engine.clone();
-        let (_, errors) = set.evaluate_with(&mut engine, &Workspace::default());
+        let (_, errors) = set.evaluate_with(Some(&mut engine), &Workspace::default());
         set.engine = engine;
         if let Some(e) = errors.into_iter().next() {
             let origin = set
@@ -310,13 +329,34 @@ impl PolicySet {
     /// Evaluates every policy's `deny` set over the workspace. A policy that errors or
     /// returns malformed findings is reported in the second list: the check must fail.
     pub fn evaluate(&self, workspace: &Workspace) -> (Vec<Finding>, Vec<EvalError>) {
-        let mut engine = self.engine.clone();
-        self.evaluate_with(&mut engine, workspace)
+        self.evaluate_with(None, workspace)
     }
 
+    /// Evaluates every policy on the tree-walking interpreter only: the reference that the
+    /// bytecode machine must agree with (tests compare the two).
+    pub fn evaluate_interpreted(&self, workspace: &Workspace) -> (Vec<Finding>, Vec<EvalError>) {
+        let reference = PolicySet {
+            vm: None,
+            ..self.clone()
+        };
+        reference.evaluate_with(None, workspace)
+    }
+
+    /// How many policies the bytecode machine evaluates (the rest run on the interpreter).
+    pub fn compiled_count(&self) -> usize {
+        self.vm.as_ref().map_or(0, |vm| {
+            self.policies
+                .iter()
+                .filter(|p| vm.covers(&p.package))
+                .count()
+        })
+    }
+
+    /// Evaluates on the bytecode program where it covers a policy, else on the interpreter:
+    /// `engine` when given (load time), else a clone of the stored one made on first need.
     fn evaluate_with(
         &self,
-        engine: &mut regorus::Engine,
+        mut engine: Option<&mut regorus::Engine>,
         workspace: &Workspace,
     ) -> (Vec<Finding>, Vec<EvalError>) {
         let mut findings = Vec::new();
@@ -331,13 +371,37 @@ impl PolicySet {
                 return (findings, errors);
             }
         };
-        engine.set_input(input);
+        let mut machine = match self.vm.as_ref().map(|vm| vm.checkout(&input)) {
+            Some(Err(message)) => {
+                errors.push(EvalError {
+                    policy: "(all)".into(),
+                    message,
+                });
+                return (findings, errors);
+            }
+            Some(Ok(m)) => Some(m),
+            None => None,
+        };
+        let mut clone: Option<regorus::Engine> = None;
+        let mut input_set = false;
         for policy in &self.policies {
             let id = &policy.metadata.id;
-            let result = engine.eval_rule(format!("data.{}.deny", policy.package));
-            let decoded = result
-                .map_err(|e| format!("{e}"))
-                .and_then(|v| Finding::decode_set(id, &v));
+            let rule = format!("data.{}.deny", policy.package);
+            let result = match (&self.vm, machine.as_mut()) {
+                (Some(vm), Some(m)) if vm.covers(&policy.package) => vm.run(m, &rule),
+                _ => {
+                    let engine = match engine.as_deref_mut() {
+                        Some(e) => e,
+                        None => clone.get_or_insert_with(|| self.engine.clone()),
+                    };
+                    if !input_set {
+                        engine.set_input(input.clone());
+                        input_set = true;
+                    }
+                    engine.eval_rule(rule).map_err(|e| format!("{e}"))
+                }
+            };
+            let decoded = result.and_then(|v| Finding::decode_set(id, &v));
             match decoded {
                 Ok(mut f) => findings.append(&mut f),
                 Err(message) => errors.push(EvalError {
@@ -345,6 +409,9 @@ impl PolicySet {
                     message,
                 }),
             }
+        }
+        if let (Some(vm), Some(m)) = (&self.vm, machine) {
+            vm.checkin(m);
         }
         (findings, errors)
     }
@@ -417,46 +484,4 @@ impl PolicySet {
         }
         Ok((results, covered))
     }
-}
-
-/// Rust functions policies can call. `stagegate.regex_match(pattern, text)` is
-/// `regex.match` with compiled patterns kept across workspaces (per thread): regorus's own
-/// cache hands out fresh copies whose lazy DFA starts cold on every call, which made
-/// regex-heavy policies cost milliseconds per workspace.
-fn add_extensions(engine: &mut regorus::Engine) -> Result<(), Error> {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    thread_local! {
-        // one cache per worker thread: no lock on the hot path of a parallel sweep
-        static CACHE: RefCell<HashMap<String, regex::Regex>> = RefCell::new(HashMap::new());
-    }
-    let matcher = move |args: Vec<regorus::Value>| -> anyhow::Result<regorus::Value> {
-        let (Some(pattern), Some(text)) = (args.first(), args.get(1)) else {
-            return Err(anyhow::anyhow!(
-                "stagegate.regex_match expects (pattern, text)"
-            ));
-        };
-        let (Ok(pattern), Ok(text)) = (pattern.as_string(), text.as_string()) else {
-            return Err(anyhow::anyhow!("stagegate.regex_match expects two strings"));
-        };
-        CACHE.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            if let Some(re) = cache.get(pattern.as_ref()) {
-                return Ok(regorus::Value::from(re.is_match(text)));
-            }
-            let re =
-                regex::Regex::new(pattern).map_err(|e| anyhow::anyhow!("invalid regex: {e}"))?;
-            let found = re.is_match(text);
-            if cache.len() < 4096 {
-                cache.insert(pattern.to_string(), re);
-            }
-            Ok(regorus::Value::from(found))
-        })
-    };
-    engine
-        .add_extension("stagegate.regex_match".into(), 2, Box::new(matcher))
-        .map_err(|e| Error::Policy {
-            path: "(extensions)".into(),
-            message: format!("{e}"),
-        })
 }

@@ -28,6 +28,55 @@ fn every_policy_fires_on_its_marks_and_only_there() {
     }
 }
 
+/// The bytecode machine and the interpreter give the same findings on every fixture.
+#[test]
+fn the_bytecode_machine_agrees_with_the_interpreter_on_every_fixture() {
+    let linter = linter();
+    let set = linter.policy_set();
+    assert_eq!(set.compiled_count(), set.policies().len());
+    let summary = |(findings, errors): (
+        Vec<stagegate::policy::Finding>,
+        Vec<stagegate::policy::EvalError>,
+    )| {
+        let mut lines: Vec<String> = findings
+            .iter()
+            .map(|f| format!("{} {} {:?} {:?}", f.policy, f.message, f.at, f.redact))
+            .collect();
+        lines.extend(
+            errors
+                .iter()
+                .map(|e| format!("error {} {}", e.policy, e.message)),
+        );
+        lines.sort();
+        lines
+    };
+    let mut compared = 0;
+    let mut differ = Vec::new();
+    let cases = fixtures::cases(&repo_root().join("policies"))
+        .into_iter()
+        .flat_map(|policy| {
+            ["violating", "compliant"]
+                .into_iter()
+                .flat_map(move |kind| fixtures::cases(&policy.join("fixtures").join(kind)))
+        });
+    for case in cases {
+        let (workspace, _) = linter.model_paths(&[&case]);
+        let machine = summary(set.evaluate(&workspace));
+        let reference = summary(set.evaluate_interpreted(&workspace));
+        let only_machine: Vec<_> = machine.iter().filter(|l| !reference.contains(l)).collect();
+        let only_reference: Vec<_> = reference.iter().filter(|l| !machine.contains(l)).collect();
+        if machine != reference {
+            differ.push(format!(
+                "{}\nonly on the machine: {only_machine:#?}\nonly on the interpreter: {only_reference:#?}",
+                case.display()
+            ));
+        }
+        compared += usize::from(!reference.is_empty());
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    assert!(compared > 10, "only {compared} fixtures with findings");
+}
+
 #[test]
 fn rego_unit_tests_pass_for_every_policy() {
     let linter = linter();
