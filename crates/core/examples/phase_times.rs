@@ -22,6 +22,11 @@ fn main() {
         t.elapsed(),
         input.to_string().len()
     );
+    let t = Instant::now();
+    for _ in 0..100 {
+        let _ = linter.policy_set().evaluate(&ws);
+    }
+    println!("evaluate all policies: {:?}", t.elapsed() / 100);
     for p in linter.policies() {
         let only = linter.only(&p.metadata.id).unwrap();
         let t = Instant::now();

@@ -382,13 +382,25 @@ impl PolicySet {
             Some(Ok(m)) => Some(m),
             None => None,
         };
+        // every compiled policy in one run shares the helpers' rule cache (`lib.actions` is
+        // built once, not once per policy); on any error, each policy runs alone so that the
+        // error names its policy
+        let mut together = match (&self.vm, machine.as_mut()) {
+            (Some(vm), Some(m)) if self.compiled_count() == vm.len() => vm.run_all(m).ok(),
+            _ => None,
+        };
         let mut clone: Option<regorus::Engine> = None;
         let mut input_set = false;
         for policy in &self.policies {
             let id = &policy.metadata.id;
             let rule = format!("data.{}.deny", policy.package);
             let result = match (&self.vm, machine.as_mut()) {
-                (Some(vm), Some(m)) if vm.covers(&policy.package) => vm.run(m, &rule),
+                (Some(vm), Some(m)) if vm.covers(&policy.package) => {
+                    match together.as_mut().and_then(|t| t.remove(&policy.package)) {
+                        Some(value) => Ok(value),
+                        None => vm.run(m, &rule),
+                    }
+                }
                 _ => {
                     let engine = match engine.as_deref_mut() {
                         Some(e) => e,

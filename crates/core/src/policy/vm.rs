@@ -7,11 +7,20 @@ use crate::error::Error;
 use regorus::languages::rego::compiler::Compiler;
 use regorus::rvm::program::Program;
 use regorus::rvm::RegoVM;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 /// Policies evaluate one workspace each: no instruction budget short of runaway loops.
 const MAX_INSTRUCTIONS: usize = 1 << 40;
+
+/// The package of the generated module that gathers every policy's `deny`.
+const TOGETHER_PACKAGE: &str = "stagegate.internal.together";
+const TOGETHER: &str = "data.stagegate.internal.together.deny";
+
+/// A Rego string literal.
+fn quote(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
 
 /// Idle machines kept for reuse; more threads than this just build their own.
 const POOL_SIZE: usize = 64;
@@ -33,19 +42,39 @@ impl Compiled {
         packages: &[String],
         data: &regorus::Value,
     ) -> Result<Option<Compiled>, Error> {
-        let Some(first) = packages.first() else {
+        if packages.is_empty() {
             return Ok(None);
-        };
+        }
         let entry = |p: &str| format!("data.{p}.deny");
+        // a module of our own (on a copy of the engine, so tests and coverage never see it)
+        // that gathers every policy's `deny` in one object
+        let mut engine = engine.clone();
+        let fields: Vec<String> = packages
+            .iter()
+            .map(|p| format!("\t{}: data.{p}.deny,", quote(p)))
+            .collect();
+        engine
+            .add_policy(
+                "(stagegate)/together.rego".into(),
+                format!(
+                    "package {TOGETHER_PACKAGE}\n\ndeny := {{\n{}\n}}\n",
+                    fields.join("\n")
+                ),
+            )
+            .map_err(|e| Error::Policy {
+                path: "(compile)".into(),
+                message: format!("{e}"),
+            })?;
         let policy = engine
-            .compile_with_entrypoint(&regorus::Rc::from(entry(first).as_str()))
+            .compile_with_entrypoint(&regorus::Rc::from(TOGETHER))
             .map_err(|e| Error::Policy {
                 path: "(compile)".into(),
                 message: format!("{e}"),
             })?;
         // one failing policy must not take the others off the machine: on a failure, keep
         // the packages that compile alone and compile those together
-        let all: Vec<String> = packages.iter().map(|p| entry(p)).collect();
+        let mut all: Vec<String> = packages.iter().map(|p| entry(p)).collect();
+        all.push(TOGETHER.into());
         let refs: Vec<&str> = all.iter().map(String::as_str).collect();
         let (program, covered) = match Compiler::compile_from_policy(&policy, &refs) {
             Ok(program) => (program, packages.to_vec()),
@@ -69,6 +98,32 @@ impl Compiled {
             packages: covered.into_iter().collect(),
             pool: Arc::new(Mutex::new(Vec::new())),
         }))
+    }
+
+    /// How many policies the program evaluates.
+    pub(crate) fn len(&self) -> usize {
+        self.packages.len()
+    }
+
+    /// Evaluates every compiled policy in one run: package → its `deny` set. An error when
+    /// any fails or the program was compiled without the combined entry.
+    pub(crate) fn run_all(
+        &self,
+        machine: &mut RegoVM,
+    ) -> Result<BTreeMap<String, regorus::Value>, String> {
+        let value = machine
+            .execute_entry_point_by_name(TOGETHER)
+            .map_err(|e| format!("{e}"))?;
+        let object = value.as_object().map_err(|e| format!("{e}"))?;
+        let mut out = BTreeMap::new();
+        for (key, deny) in object.iter() {
+            let package = key.as_string().map_err(|e| format!("{e}"))?;
+            out.insert(package.to_string(), deny.clone());
+        }
+        if out.len() != self.packages.len() {
+            return Err("not every policy evaluated".into());
+        }
+        Ok(out)
     }
 
     /// Whether this program evaluates the package's `deny`.
