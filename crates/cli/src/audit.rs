@@ -119,7 +119,17 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), String> {
         targets = audit::shard(targets, k, n);
     }
     let total = targets.len();
-    let progress = std::io::stderr().is_terminal();
+    // a bar for people watching; logs and pipes get nothing extra
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} workspaces  {per_sec}  eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
     let out = Mutex::new(out);
     let totals = Mutex::new(Totals::default());
     if s.format == AuditFormat::Json {
@@ -140,14 +150,12 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), String> {
                 slot.get_or_insert(e);
             }
         }
-        if progress {
-            if let Ok(t) = totals.lock() {
-                eprint!("\r[{}/{total}] workspaces", t.workspaces);
-            }
+        if let Some(bar) = &progress {
+            bar.inc(1);
         }
     })?;
-    if progress {
-        eprintln!();
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
     }
     if let Some(e) = write_error.into_inner().ok().flatten() {
         return Err(e);

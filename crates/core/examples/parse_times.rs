@@ -20,4 +20,21 @@ fn main() {
         }
     }
     println!("parse: {:?}", t.elapsed() / n);
+    let t = Instant::now();
+    let mut events = 0usize;
+    for _ in 0..n {
+        for f in &files {
+            for e in saphyr_parser::Parser::new_from_str(&f.file.text) {
+                if e.is_err() {
+                    break;
+                }
+                events += 1;
+            }
+        }
+    }
+    println!(
+        "saphyr events alone: {:?} ({} events)",
+        t.elapsed() / n,
+        events / n as usize
+    );
 }
