@@ -1,5 +1,10 @@
 //! Embeds the built-in policy pack: every `.rego` file under `../../policies`, so that
-//! dropping a policy folder in registers it (no hand-kept list).
+//! dropping a policy folder in registers it (no hand-kept list), and the pack compiled to
+//! regorus bytecode, so that a run starts without parsing or compiling Rego.
+
+#[allow(dead_code)]
+#[path = "src/policy/together.rs"]
+mod together;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -43,7 +48,51 @@ fn main() {
         .expect("write to string");
     }
     code.push_str("];\n");
-    let out =
-        PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo")).join("builtin_policies.rs");
-    std::fs::write(out, code).expect("write generated file");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
+    let program = out_dir.join("builtin_program.bin");
+    std::fs::write(&program, compile(&root, &files)).expect("write compiled pack");
+    writeln!(
+        code,
+        "/// The built-in pack as regorus bytecode.\npub(crate) static BUILTIN_PROGRAM: &[u8] = include_bytes!({:?});",
+        program.display().to_string()
+    )
+    .expect("write to string");
+    std::fs::write(out_dir.join("builtin_policies.rs"), code).expect("write generated file");
+}
+
+/// Every policy's `deny` and the combined entry, compiled. A built-in policy the bytecode
+/// compiler rejects fails the build: the pack always runs on the machine.
+fn compile(root: &Path, files: &[PathBuf]) -> Vec<u8> {
+    let mut engine = regorus::Engine::new();
+    let mut packages = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(root).expect("below root").to_string_lossy();
+        if rel.ends_with("_test.rego") {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).expect("readable policy file");
+        if text.lines().any(|l| l.trim() == "# METADATA") {
+            packages.push(together::package_of(&text).expect("policy has a package"));
+        }
+        engine
+            .add_policy(format!("policies/{rel}"), text)
+            .unwrap_or_else(|e| panic!("built-in policy {rel}: {e}"));
+    }
+    engine
+        .add_policy(
+            together::TOGETHER_PATH.into(),
+            together::together_module(&packages),
+        )
+        .expect("generated module parses");
+    let policy = engine
+        .compile_with_entrypoint(&regorus::Rc::from(together::TOGETHER))
+        .unwrap_or_else(|e| panic!("built-in pack: {e}"));
+    let mut entries: Vec<String> = packages.iter().map(|p| together::deny_entry(p)).collect();
+    entries.push(together::TOGETHER.into());
+    let refs: Vec<&str> = entries.iter().map(String::as_str).collect();
+    let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(&policy, &refs)
+        .unwrap_or_else(|e| panic!("built-in pack does not compile to bytecode: {e}"));
+    program
+        .serialize_binary()
+        .unwrap_or_else(|e| panic!("serialize the compiled pack: {e}"))
 }

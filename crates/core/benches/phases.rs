@@ -64,10 +64,9 @@ fn phases(c: &mut Criterion) {
 
     c.bench_function("check/seed", |b| {
         b.iter(|| {
-            black_box(linter.check_sources([
-                ("pipeline.yaml", PIPELINE),
-                ("buildspec.yaml", BUILDSPEC),
-            ]))
+            black_box(
+                linter.check_sources([("pipeline.yaml", PIPELINE), ("buildspec.yaml", BUILDSPEC)]),
+            )
         })
     });
     c.bench_function("load/builtin-policies", |b| {

@@ -3,6 +3,7 @@
 
 mod finding;
 mod metadata;
+mod together;
 mod vm;
 
 pub use finding::{Finding, Target};
@@ -13,7 +14,8 @@ use crate::model::Workspace;
 use crate::source::SourceFile;
 use serde::Serialize;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use together::package_of;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
 
@@ -69,7 +71,10 @@ pub struct EvalError {
 /// machine cannot run) and the compiled bytecode program that evaluates the rest.
 #[derive(Clone)]
 pub struct PolicySet {
-    engine: regorus::Engine,
+    /// Built on first need when the built-in pack runs alone on the machine.
+    engine: OnceLock<regorus::Engine>,
+    modules: Vec<Arc<SourceFile>>,
+    data: regorus::Value,
     vm: Option<vm::Compiled>,
     policies: Vec<Policy>,
     tests: Vec<Arc<SourceFile>>,
@@ -158,11 +163,25 @@ impl PolicySources {
     }
 }
 
-fn package_of(text: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
-        .find_map(|l| l.strip_prefix("package "))
-        .map(|p| p.trim().to_string())
+/// The interpreter over these modules and data.
+fn build_engine(
+    modules: &[Arc<SourceFile>],
+    data: &regorus::Value,
+) -> Result<regorus::Engine, Error> {
+    let mut engine = regorus::Engine::new();
+    engine.add_data(data.clone()).map_err(|e| Error::Policy {
+        path: "(governance data)".into(),
+        message: format!("{e}"),
+    })?;
+    for module in modules {
+        engine
+            .add_policy(module.path.clone(), module.text.clone())
+            .map_err(|e| Error::Policy {
+                path: module.path.clone(),
+                message: format!("{e}"),
+            })?;
+    }
+    Ok(engine)
 }
 
 fn is_test_file(path: &str) -> bool {
@@ -173,7 +192,6 @@ impl PolicySet {
     /// Parses METADATA, compiles every module, and evaluates each policy once over an empty
     /// workspace, so that a broken policy fails here rather than on the tenth file.
     pub fn load(sources: PolicySources, data: serde_json::Value) -> Result<PolicySet, Error> {
-        let mut engine = regorus::Engine::new();
         // a user folder that brings its own helper library replaces the built-in one
         let user_lib = sources
             .files
@@ -188,27 +206,17 @@ impl PolicySet {
                     && package_of(&f.file.text).as_deref() == Some("stagegate.lib"))
             })
             .collect();
-        let data_value = regorus::Value::from(data);
-        engine
-            .add_data(data_value.clone())
-            .map_err(|e| Error::Policy {
-                path: "(governance data)".into(),
-                message: format!("{e}"),
-            })?;
+        let data = regorus::Value::from(data);
         let mut policies: Vec<Policy> = Vec::new();
         let mut tests = Vec::new();
+        let mut modules = Vec::new();
         for rego in &files {
             let path = rego.file.path.clone();
             if is_test_file(&path) {
                 tests.push(rego.file.clone());
                 continue;
             }
-            engine
-                .add_policy(path.clone(), rego.file.text.clone())
-                .map_err(|e| Error::Policy {
-                    path: path.clone(),
-                    message: format!("{e}"),
-                })?;
+            modules.push(rego.file.clone());
             // a module with METADATA declares a policy; others are helper libraries
             if !rego.file.text.lines().any(|l| l.trim() == "# METADATA") {
                 continue;
@@ -248,33 +256,49 @@ impl PolicySet {
             !is_test_file(&f.file.path)
                 && (t.contains("input.documents") || t.contains("[\"documents\"]"))
         });
-        // The bytecode machine runs only the built-in pack, whose results the tests compare
-        // with the interpreter's on every fixture: regorus's compiler still has gaps (an
-        // undefined assignment does not fail a function body before an `else`), and a user
-        // policy that hit one would pass silently. User policies, or the pack over a user's
-        // own helper library, stay on the interpreter.
-        let entries: Vec<String> = if user_lib {
-            Vec::new()
+        // The bytecode machine runs only the built-in pack, compiled at build time and
+        // compared with the interpreter on every fixture by the tests: regorus's compiler
+        // still has gaps (an undefined assignment does not fail a function body before an
+        // `else`), and a user policy that hit one would pass silently. User policies, or the
+        // pack over a user's own helper library, stay on the interpreter.
+        let whole_pack = !user_lib
+            && BUILTIN_FILES.iter().all(|(path, _)| {
+                files
+                    .iter()
+                    .any(|f| f.builtin && f.file.path.as_str() == *path)
+            });
+        let vm = if whole_pack {
+            Some(
+                vm::Compiled::builtin(&data).map_err(|message| Error::Policy {
+                    path: "(built-in pack)".into(),
+                    message,
+                })?,
+            )
         } else {
-            policies
-                .iter()
-                .filter(|p| p.origin == "built-in")
-                .map(|p| p.package.clone())
-                .collect()
+            None
         };
-        let vm = vm::Compiled::compile(&mut engine, &entries, &data_value)?;
         let mut set = PolicySet {
-            engine,
+            engine: OnceLock::new(),
+            modules,
+            data,
             vm,
             policies,
             tests,
             reads_documents,
         };
-        // evaluating on the stored engine (not a clone) leaves it prepared: regorus analyses
-        // the modules once here instead of on every workspace
-        let mut engine = set.engine.clone();
-        let (_, errors) = set.evaluate_with(Some(&mut engine), &Workspace::default());
-        set.engine = engine;
+        let on_machine = set.compiled_count() == set.policies.len();
+        // the interpreter is needed now for other policies (and reports their syntax errors
+        // here); evaluating on the stored engine leaves it prepared: regorus analyses the
+        // modules once instead of on every workspace
+        let mut engine = if on_machine {
+            None
+        } else {
+            Some(build_engine(&set.modules, &set.data)?)
+        };
+        let (_, errors) = set.evaluate_with(engine.as_mut(), &Workspace::default());
+        if let Some(engine) = engine {
+            set.engine = OnceLock::from(engine);
+        }
         if let Some(e) = errors.into_iter().next() {
             let origin = set
                 .policy(&e.policy)
@@ -285,6 +309,15 @@ impl PolicySet {
             });
         }
         Ok(set)
+    }
+
+    /// The interpreter with every module and the data, built on first need.
+    fn engine(&self) -> Result<&regorus::Engine, Error> {
+        if let Some(engine) = self.engine.get() {
+            return Ok(engine);
+        }
+        let engine = build_engine(&self.modules, &self.data)?;
+        Ok(self.engine.get_or_init(|| engine))
     }
 
     /// Whether any loaded module reads `input.documents` (or `input["documents"]`), so the
@@ -398,19 +431,24 @@ impl PolicySet {
                 (Some(vm), Some(m)) if vm.covers(&policy.package) => {
                     match together.as_mut().and_then(|t| t.remove(&policy.package)) {
                         Some(value) => Ok(value),
-                        None => vm.run(m, &rule),
+                        None => vm.run(m, &policy.package),
                     }
                 }
                 _ => {
                     let engine = match engine.as_deref_mut() {
-                        Some(e) => e,
-                        None => clone.get_or_insert_with(|| self.engine.clone()),
+                        Some(e) => Ok(e),
+                        None => match &mut clone {
+                            Some(e) => Ok(e),
+                            None => self.engine().map(|e| clone.insert(e.clone())),
+                        },
                     };
-                    if !input_set {
-                        engine.set_input(input.clone());
-                        input_set = true;
-                    }
-                    engine.eval_rule(rule).map_err(|e| format!("{e}"))
+                    engine.map_err(|e| format!("{e}")).and_then(|engine| {
+                        if !input_set {
+                            engine.set_input(input.clone());
+                            input_set = true;
+                        }
+                        engine.eval_rule(rule).map_err(|e| format!("{e}"))
+                    })
                 }
             };
             let decoded = result.and_then(|v| Finding::decode_set(id, &v));
@@ -439,7 +477,7 @@ impl PolicySet {
         &self,
         coverage: bool,
     ) -> Result<(Vec<TestOutcome>, Vec<Coverage>), Error> {
-        let mut engine = self.engine.clone();
+        let mut engine = self.engine()?.clone();
         engine.set_enable_coverage(coverage);
         let mut results = Vec::new();
         for file in &self.tests {
