@@ -316,7 +316,14 @@ impl PolicySet {
         if let Some(engine) = self.engine.get() {
             return Ok(engine);
         }
-        let engine = build_engine(&self.modules, &self.data)?;
+        let mut engine = build_engine(&self.modules, &self.data)?;
+        // one query analyses the modules, so that clones made per workspace start prepared
+        engine
+            .eval_query("true".into(), false)
+            .map_err(|e| Error::Policy {
+                path: "(policies)".into(),
+                message: format!("{e}"),
+            })?;
         Ok(self.engine.get_or_init(|| engine))
     }
 
@@ -368,6 +375,14 @@ impl PolicySet {
     /// Evaluates every policy on the tree-walking interpreter only: the reference that the
     /// bytecode machine must agree with (tests compare the two).
     pub fn evaluate_interpreted(&self, workspace: &Workspace) -> (Vec<Finding>, Vec<EvalError>) {
+        // built here so that the copy below shares it instead of building its own
+        if let Err(e) = self.engine() {
+            let error = EvalError {
+                policy: "(all)".into(),
+                message: e.to_string(),
+            };
+            return (Vec::new(), vec![error]);
+        }
         let reference = PolicySet {
             vm: None,
             ..self.clone()
