@@ -157,3 +157,50 @@ fn inline_block_scalar_buildspec_in_corpus_is_modelled_with_outer_lines() {
     assert!(!inline[0].commands.is_empty());
     assert!(inline[0].commands[0].source.path.contains("#/phases/"));
 }
+
+/// The bytecode machine and the interpreter give the same findings on every real sample,
+/// each folder of the corpus taken as one workspace.
+#[test]
+fn the_bytecode_machine_agrees_with_the_interpreter_on_the_corpus() {
+    let Some(dir) = corpus() else { return };
+    let linter = linter();
+    let set = linter.policy_set();
+    let mut folders = vec![dir.clone()];
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().filter_map(Result::ok) {
+            if e.path().is_dir() {
+                stack.push(e.path());
+                folders.push(e.path());
+            }
+        }
+    }
+    let lines = |(findings, errors): (
+        Vec<stagegate::policy::Finding>,
+        Vec<stagegate::policy::EvalError>,
+    )| {
+        let mut out: Vec<String> = findings
+            .iter()
+            .map(|f| format!("{} {} {:?}", f.policy, f.message, f.at))
+            .chain(
+                errors
+                    .iter()
+                    .map(|e| format!("error {} {}", e.policy, e.message)),
+            )
+            .collect();
+        out.sort();
+        out
+    };
+    let mut with_findings = 0;
+    for folder in &folders {
+        let (workspace, _) = linter.model_paths(&[folder]);
+        let machine = lines(set.evaluate(&workspace));
+        let reference = lines(set.evaluate_interpreted(&workspace));
+        assert_eq!(machine, reference, "{}", folder.display());
+        with_findings += usize::from(!machine.is_empty());
+    }
+    assert!(
+        with_findings > 0,
+        "no corpus folder has a finding to compare"
+    );
+}
