@@ -70,10 +70,10 @@ deny contains finding if {
 	}
 }
 
-pipeline_gates(pipeline) := {action |
+pipeline_gates(pipeline) := [action |
 	some action in lib.pipeline_actions(pipeline)
 	lib.is_gate(action)
-}
+]
 
 relation(gate, deploy) := "same RunOrder: they run in parallel" if {
 	gate.stage_index == deploy.stage_index

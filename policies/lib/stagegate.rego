@@ -4,18 +4,21 @@
 # ascending (missing means 1) and equal run_order means parallel; array order means nothing.
 package stagegate.lib
 
-# Every action of every pipeline.
-actions contains action if {
+# Helpers return arrays, not sets: every action is distinct already, and a set of actions
+# would compare whole action objects on every insert.
+
+# Every action of every pipeline (an array).
+actions := [action |
 	some pipeline in input.pipelines
 	some stage in pipeline.stages
 	some action in stage.actions
-}
+]
 
-# Every action of one pipeline.
-pipeline_actions(pipeline) := {action |
+# Every action of one pipeline (an array).
+pipeline_actions(pipeline) := [action |
 	some stage in pipeline.stages
 	some action in stage.actions
-}
+]
 
 # a finishes before b starts: an earlier stage, or the same stage with a strictly lower
 # run order. Actions of different pipelines are never ordered.
@@ -32,11 +35,12 @@ precedes(a, b) if {
 
 # The actions of a pipeline that are security gates of a role (sca, sast, secrets, iac).
 # A gate that exists only under a CloudFormation condition may not run, so it does not count.
-gates(pipeline, role) := {action |
-	some action in pipeline_actions(pipeline)
+gates(pipeline, role) := [action |
+	some stage in pipeline.stages
+	some action in stage.actions
 	role in action.roles
 	not action.conditional
-}
+]
 
 # An action that is a security gate of any role.
 is_gate(action) if count(action.roles) > 0
