@@ -72,3 +72,13 @@ test_buildspec_without_env_passes if {
 		"source": {"file": "b.yml", "path": ""},
 	}}}
 }
+
+test_one_secret_among_ordinary_variables_is_found if {
+	count(buildspec_plaintext_secret.deny) == 2 with input as workspace({
+		"NODE_ENV": "production",
+		"PORT": 8080,
+		"Db_Password": "hunter2",
+		"UPLOAD": "AKIAIOSFODNN7EXAMPLE",
+		"MASKED_TOKEN": "****",
+	})
+}

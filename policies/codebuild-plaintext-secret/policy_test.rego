@@ -91,3 +91,12 @@ test_name_pattern_is_a_parameter if {
 	])
 		with data.stagegate.params as {"codebuild-plaintext-secret": {"secret_name_pattern": `(?i)^vault_`}}
 }
+
+test_one_secret_among_ordinary_variables_is_found if {
+	count(codebuild_plaintext_secret.deny) == 1 with input as projects([
+		variable(0, "NODE_ENV", "production", "PLAINTEXT"),
+		variable(1, "PORT", 8080, "PLAINTEXT"),
+		variable(2, "DEPLOY", "ghp_0123456789abcdefghijABCDEFGHIJ012345", "PLAINTEXT"),
+		variable(3, "REGION", null, "PLAINTEXT"),
+	])
+}
