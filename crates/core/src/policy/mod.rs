@@ -2,6 +2,7 @@
 //! evaluate them over a workspace model.
 
 mod finding;
+mod input;
 mod metadata;
 mod together;
 mod vm;
@@ -409,8 +410,8 @@ impl PolicySet {
     ) -> (Vec<Finding>, Vec<EvalError>) {
         let mut findings = Vec::new();
         let mut errors = Vec::new();
-        let input = match serde_json::to_value(workspace) {
-            Ok(v) => regorus::Value::from(v),
+        let input = match input::to_input(workspace) {
+            Ok(v) => v,
             Err(e) => {
                 errors.push(EvalError {
                     policy: "(all)".into(),
