@@ -30,10 +30,11 @@ package stagegate.policies.buildspec_remote_script
 
 deny contains finding if {
 	some spec in input.buildspecs
+	# one test over all of a buildspec's commands first: most download nothing
+	regex.match(`curl|wget`, json.marshal(spec.commands))
 	some command in spec.commands
 	is_string(command.text)
-	# a string test first: most commands download nothing
-	downloads(command.text)
+	regex.match(`curl|wget`, command.text)
 	how := remote_execution(command.text)
 	finding := {
 		"message": sprintf(
@@ -43,10 +44,6 @@ deny contains finding if {
 		"at": [{"source": command.source, "label": "runs a downloaded script"}],
 	}
 }
-
-downloads(text) if contains(text, "curl")
-
-downloads(text) if contains(text, "wget")
 
 remote_execution(text) := "pipes a download into a shell" if {
 	regex.match(`(?s)\b(curl|wget)\b.*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+(\S+=\S*\s+)*)?(ba|z|k|da)?sh\b`, text)
