@@ -5,6 +5,7 @@
 use regorus::Value;
 use serde::ser::{self, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Why a model could not be turned into input (a non-finite number, or a key that is not a
 /// string).
@@ -30,18 +31,37 @@ pub(crate) fn to_input<T: Serialize + ?Sized>(value: &T) -> Result<Value, InputE
     value.serialize(&mut Serializer::default())
 }
 
-/// Shares the key strings of struct fields across the whole conversion.
+/// Shares the key strings of struct fields across the whole conversion. Field names are
+/// `&'static str`s, so the map is keyed by their address: no hashing of their text.
 #[derive(Default)]
 struct Serializer {
-    keys: HashMap<&'static str, Value>,
+    keys: HashMap<usize, Value, BuildHasherDefault<AddressHasher>>,
 }
 
 impl Serializer {
     fn key(&mut self, name: &'static str) -> Value {
         self.keys
-            .entry(name)
+            .entry(name.as_ptr() as usize)
             .or_insert_with(|| Value::from(name))
             .clone()
+    }
+}
+
+/// Hashes an address: a multiply spreads the aligned low bits.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
