@@ -49,7 +49,7 @@ is_gate(action) if count(action.roles) > 0
 # source) category and not itself a gate.
 is_build(action) if {
 	action.category in {"Build", "Test", "Compute"}
-	not is_gate(action)
+	count(action.roles) == 0
 }
 
 # The CodeBuild project an action runs, when it is among the inputs.
