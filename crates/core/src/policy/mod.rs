@@ -262,11 +262,22 @@ impl PolicySet {
         // still has gaps (an undefined assignment does not fail a function body before an
         // `else`), and a user policy that hit one would pass silently. User policies, or the
         // pack over a user's own helper library, stay on the interpreter.
+        // ...and only when the user's modules add no rule to a built-in package, which the
+        // program compiled at build time would not see
+        let builtin_packages: Vec<String> = BUILTIN_FILES
+            .iter()
+            .filter_map(|(_, text)| package_of(text))
+            .collect();
         let whole_pack = !user_lib
             && BUILTIN_FILES.iter().all(|(path, _)| {
                 files
                     .iter()
                     .any(|f| f.builtin && f.file.path.as_str() == *path)
+            })
+            && !files.iter().any(|f| {
+                !f.builtin
+                    && !is_test_file(&f.file.path)
+                    && package_of(&f.file.text).is_some_and(|p| builtin_packages.contains(&p))
             });
         let vm = if whole_pack {
             Some(

@@ -78,3 +78,24 @@ fn a_malformed_finding_fails_closed() {
     let report = linter.check_sources([("p.json", r#"{"pipeline": {"name": "p", "stages": []}}"#)]);
     assert_eq!(report.errors.len(), 1, "{:#?}", report.errors);
 }
+
+#[test]
+fn a_user_rule_added_to_a_built_in_package_is_evaluated() {
+    // the compiled pack cannot know this rule: the interpreter must run the package
+    let extra = "package stagegate.policies.buildspec_legacy_version\n\ndeny contains {\"message\": \"extra rule\", \"at\": b.source} if {\n\tsome b in input.buildspecs\n}\n";
+    let linter = Linter::builder()
+        .builtin_policies()
+        .policy_text("extra/rule.rego", extra)
+        .build()
+        .unwrap();
+    assert_eq!(linter.policy_set().compiled_count(), 0);
+    let report = linter.check_sources([(
+        "buildspec.yml",
+        "version: 0.2\nphases:\n  build:\n    commands:\n      - make\n",
+    )]);
+    assert!(
+        report.violations.iter().any(|v| v.message == "extra rule"),
+        "{:#?}",
+        report.violations
+    );
+}
