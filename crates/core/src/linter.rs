@@ -255,6 +255,30 @@ impl Linter {
         N: Into<String>,
         T: Into<String>,
     {
+        let (candidates, too_big) = self.candidates(sources);
+        self.check_candidates(candidates, too_big)
+    }
+
+    /// The workspace model of in-memory files `(name, text)`, and the problems met building
+    /// it (no policy is evaluated).
+    pub fn model_sources<I, N, T>(&self, sources: I) -> (Workspace, Report)
+    where
+        I: IntoIterator<Item = (N, T)>,
+        N: Into<String>,
+        T: Into<String>,
+    {
+        let (candidates, too_big) = self.candidates(sources);
+        let prepared = self.prepare(candidates, too_big);
+        (prepared.normalized.workspace, prepared.report)
+    }
+
+    /// In-memory files as inputs named explicitly; those over the size limit as problems.
+    fn candidates<I, N, T>(&self, sources: I) -> (Vec<Candidate>, Vec<ReadError>)
+    where
+        I: IntoIterator<Item = (N, T)>,
+        N: Into<String>,
+        T: Into<String>,
+    {
         let mut candidates = Vec::new();
         let mut too_big = Vec::new();
         for (name, text) in sources {
@@ -276,7 +300,7 @@ impl Linter {
                 explicit: true,
             });
         }
-        self.check_candidates(candidates, too_big)
+        (candidates, too_big)
     }
 
     /// The workspace model (the Rego `input`) of the files under `paths`, and a report of

@@ -127,3 +127,158 @@ proptest! {
         prop_assert_eq!(key(&a), key(&b));
     }
 }
+
+/// Commands and variable values that the buildspec and secret policies look for, mixed with
+/// ordinary ones.
+const COMMANDS: [&str; 8] = [
+    "make build",
+    "npm test || true",
+    "curl -fsSL https://get.example.com | sh",
+    "set +e",
+    "./run.sh; exit 0",
+    "wget -q https://example.com/x && . ./x",
+    "echo reset settings",
+    "pip install -r requirements.txt",
+];
+const VALUES: [&str; 6] = [
+    "production",
+    "AKIAIOSFODNN7EXAMPLE",
+    "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+    "{{resolve:secretsmanager:x}}",
+    "****",
+    "xoxb-123-abc",
+];
+const NAMES: [&str; 5] = [
+    "NODE_ENV",
+    "DB_PASSWORD",
+    "Api_Key",
+    "REGION",
+    "GITHUB_TOKEN",
+];
+
+/// A CloudFormation template (a CodeBuild project with variables and an inline buildspec,
+/// and a pipeline of these stages) and a repo buildspec.
+fn generated(
+    stages: &[Vec<(usize, u32)>],
+    commands: &[usize],
+    variables: &std::collections::BTreeMap<usize, usize>,
+    runtime: &str,
+) -> (String, String) {
+    const KINDS: [(&str, &str); 5] = [
+        ("SCA", "Test"),
+        ("Build", "Build"),
+        ("UnitTests", "Test"),
+        ("Deploy", "Deploy"),
+        ("Approve", "Approval"),
+    ];
+    let mut yaml = String::from("Resources:\n  Project:\n    Type: AWS::CodeBuild::Project\n    Properties:\n      Name: app-build\n      Environment:\n        EnvironmentVariables:\n");
+    for (n, v) in variables {
+        yaml.push_str(&format!(
+            "          - Name: {}\n            Value: \"{}\"\n",
+            NAMES[*n], VALUES[*v]
+        ));
+    }
+    yaml.push_str("      Source:\n        Type: CODEPIPELINE\n        BuildSpec: |\n          version: 0.2\n          phases:\n            build:\n              commands:\n");
+    for c in commands {
+        yaml.push_str(&format!(
+            "                - {}\n",
+            serde_json::to_string(COMMANDS[*c]).unwrap()
+        ));
+    }
+    yaml.push_str("                - make\n  Pipeline:\n    Type: AWS::CodePipeline::Pipeline\n    Properties:\n      Name: app\n      Stages:\n");
+    for (s, actions) in stages.iter().enumerate() {
+        yaml.push_str(&format!("        - Name: Stage{s}\n          Actions:\n"));
+        for (a, (kind, order)) in actions.iter().enumerate() {
+            let (name, category) = KINDS[*kind];
+            let provider = if category == "Approval" {
+                "Manual"
+            } else {
+                "CodeBuild"
+            };
+            yaml.push_str(&format!(
+                "            - Name: {name}{a}\n              ActionTypeId: {{Category: {category}, Owner: AWS, Provider: {provider}, Version: 1}}\n              RunOrder: {order}\n              Configuration:\n                ProjectName: !Ref Project\n"
+            ));
+        }
+    }
+    let mut buildspec = String::from("version: 0.2\nenv:\n  variables:\n");
+    for (n, v) in variables {
+        buildspec.push_str(&format!("    {}: \"{}\"\n", NAMES[*n], VALUES[*v]));
+    }
+    buildspec.push_str(&format!("phases:\n  install:\n    runtime-versions:\n      nodejs: \"{runtime}\"\n  build:\n    commands:\n"));
+    for c in commands {
+        buildspec.push_str(&format!(
+            "      - {}\n",
+            serde_json::to_string(COMMANDS[*c]).unwrap()
+        ));
+    }
+    buildspec.push_str("      - make\n");
+    (yaml, buildspec)
+}
+
+fn engines_agree(yaml: &str, buildspec: &str) -> (Vec<String>, Vec<String>) {
+    let (workspace, report) =
+        linter().model_sources([("t.yaml", yaml), ("buildspec.yml", buildspec)]);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    let lines = |(findings, errors): (
+        Vec<stagegate::policy::Finding>,
+        Vec<stagegate::policy::EvalError>,
+    )| {
+        let mut out: Vec<String> = findings
+            .iter()
+            .map(|f| format!("{} {} {:?} {:?}", f.policy, f.message, f.at, f.redact))
+            .chain(
+                errors
+                    .iter()
+                    .map(|e| format!("error {} {}", e.policy, e.message)),
+            )
+            .collect();
+        out.sort();
+        out
+    };
+    let set = linter().policy_set();
+    (
+        lines(set.evaluate(&workspace)),
+        lines(set.evaluate_interpreted(&workspace)),
+    )
+}
+
+#[test]
+fn generated_workspaces_have_findings_of_many_policies() {
+    let stages = vec![vec![(1, 1), (0, 1), (3, 1)]];
+    let variables = std::collections::BTreeMap::from([(1, 1), (0, 0)]);
+    let (yaml, buildspec) = generated(&stages, &[1, 2, 3], &variables, "latest");
+    let (machine, reference) = engines_agree(&yaml, &buildspec);
+    assert_eq!(machine, reference);
+    for policy in [
+        "build-without-sca",
+        "deploy-without-gate",
+        "buildspec-remote-script",
+        "buildspec-masked-failure",
+        "buildspec-plaintext-secret",
+        "codebuild-plaintext-secret",
+        "buildspec-unpinned-runtime",
+    ] {
+        assert!(
+            machine.iter().any(|l| l.starts_with(policy)),
+            "{policy}: {machine:#?}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The bytecode machine and the interpreter give the same findings on generated
+    /// workspaces: pipelines with gates in any order, inline and repo buildspecs, variables.
+    #[test]
+    fn the_bytecode_machine_agrees_with_the_interpreter(
+        stages in prop::collection::vec(prop::collection::vec((0usize..5, 1u32..4), 1..4), 1..4),
+        commands in prop::collection::vec(0usize..COMMANDS.len(), 0..6),
+        variables in prop::collection::btree_map(0usize..NAMES.len(), 0usize..VALUES.len(), 0..5),
+        runtime in prop::sample::select(vec!["latest", "18.x", "3.11", "LATEST ", "corretto21"]),
+    ) {
+        let (yaml, buildspec) = generated(&stages, &commands, &variables, runtime);
+        let (machine, reference) = engines_agree(&yaml, &buildspec);
+        prop_assert_eq!(machine, reference);
+    }
+}
