@@ -319,11 +319,12 @@ impl ser::SerializeMap for Map<'_> {
     type Ok = Value;
     type Error = InputError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), InputError> {
-        let key = key.serialize(&mut *self.ser)?;
-        // as in JSON, object keys are strings
-        if !matches!(key, Value::String(_)) {
-            return Err(InputError(format!("object key {key} is not a string")));
-        }
+        // as serde_json does: keys are strings, numbers and booleans become their text
+        let key = match key.serialize(&mut *self.ser)? {
+            key @ Value::String(_) => key,
+            key @ (Value::Number(_) | Value::Bool(_)) => Value::from(key.to_string()),
+            other => return Err(InputError(format!("object key {other} is not a string"))),
+        };
         self.key = Some(key);
         Ok(())
     }
@@ -421,6 +422,20 @@ mod tests {
             let through_json = Value::from(serde_json::to_value(&workspace).unwrap());
             assert_eq!(direct, through_json, "{case}");
         }
+    }
+
+    #[test]
+    fn number_and_boolean_keys_become_strings_as_in_json() {
+        let map = BTreeMap::from([(1u32, "a"), (20u32, "b")]);
+        let flags = BTreeMap::from([(true, 1u8)]);
+        assert_eq!(
+            to_input(&map).unwrap(),
+            Value::from(serde_json::to_value(&map).unwrap())
+        );
+        assert_eq!(
+            to_input(&flags).unwrap(),
+            Value::from(serde_json::to_value(&flags).unwrap())
+        );
     }
 
     #[test]
