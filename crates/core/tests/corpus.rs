@@ -4,6 +4,9 @@
 //! clone); CI has it.
 
 use stagegate::Linter;
+
+#[path = "common/engines.rs"]
+mod engines;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -175,27 +178,10 @@ fn the_bytecode_machine_agrees_with_the_interpreter_on_the_corpus() {
             }
         }
     }
-    let lines = |(findings, errors): (
-        Vec<stagegate::policy::Finding>,
-        Vec<stagegate::policy::EvalError>,
-    )| {
-        let mut out: Vec<String> = findings
-            .iter()
-            .map(|f| format!("{} {} {:?}", f.policy, f.message, f.at))
-            .chain(
-                errors
-                    .iter()
-                    .map(|e| format!("error {} {}", e.policy, e.message)),
-            )
-            .collect();
-        out.sort();
-        out
-    };
     let mut with_findings = 0;
     for folder in &folders {
         let (workspace, _) = linter.model_paths(&[folder]);
-        let machine = lines(set.evaluate(&workspace));
-        let reference = lines(set.evaluate_interpreted(&workspace));
+        let (machine, reference) = engines::both(set, &workspace);
         assert_eq!(machine, reference, "{}", folder.display());
         with_findings += usize::from(!machine.is_empty());
     }

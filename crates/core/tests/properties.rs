@@ -1,9 +1,13 @@
 //! Property tests: spans always lie inside their file on character boundaries, whatever
-//! the input; and the YAML and JSON forms of the same pipeline give the same findings.
+//! the input; the YAML and JSON forms of the same pipeline give the same findings; and the
+//! bytecode machine agrees with the interpreter on generated workspaces.
 
 use proptest::prelude::*;
 use stagegate::{Linter, Location, Report};
 use std::sync::OnceLock;
+
+#[path = "common/engines.rs"]
+mod engines;
 
 fn linter() -> &'static Linter {
     static LINTER: OnceLock<Linter> = OnceLock::new();
@@ -215,31 +219,11 @@ fn generated(
     (yaml, buildspec)
 }
 
-fn engines_agree(yaml: &str, buildspec: &str) -> (Vec<String>, Vec<String>) {
+fn both_engines(yaml: &str, buildspec: &str) -> (Vec<String>, Vec<String>) {
     let (workspace, report) =
         linter().model_sources([("t.yaml", yaml), ("buildspec.yml", buildspec)]);
     assert!(report.errors.is_empty(), "{:#?}", report.errors);
-    let lines = |(findings, errors): (
-        Vec<stagegate::policy::Finding>,
-        Vec<stagegate::policy::EvalError>,
-    )| {
-        let mut out: Vec<String> = findings
-            .iter()
-            .map(|f| format!("{} {} {:?} {:?}", f.policy, f.message, f.at, f.redact))
-            .chain(
-                errors
-                    .iter()
-                    .map(|e| format!("error {} {}", e.policy, e.message)),
-            )
-            .collect();
-        out.sort();
-        out
-    };
-    let set = linter().policy_set();
-    (
-        lines(set.evaluate(&workspace)),
-        lines(set.evaluate_interpreted(&workspace)),
-    )
+    engines::both(linter().policy_set(), &workspace)
 }
 
 #[test]
@@ -247,7 +231,7 @@ fn generated_workspaces_have_findings_of_many_policies() {
     let stages = vec![vec![(1, 1), (0, 1), (3, 1)]];
     let variables = std::collections::BTreeMap::from([(1, 1), (0, 0)]);
     let (yaml, buildspec) = generated(&stages, &[1, 2, 3], &variables, "latest");
-    let (machine, reference) = engines_agree(&yaml, &buildspec);
+    let (machine, reference) = both_engines(&yaml, &buildspec);
     assert_eq!(machine, reference);
     for policy in [
         "build-without-sca",
@@ -278,7 +262,7 @@ proptest! {
         runtime in prop::sample::select(vec!["latest", "18.x", "3.11", "LATEST ", "corretto21"]),
     ) {
         let (yaml, buildspec) = generated(&stages, &commands, &variables, runtime);
-        let (machine, reference) = engines_agree(&yaml, &buildspec);
+        let (machine, reference) = both_engines(&yaml, &buildspec);
         prop_assert_eq!(machine, reference);
     }
 }

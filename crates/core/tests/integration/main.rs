@@ -2,6 +2,8 @@
 
 mod api;
 mod e2e;
+#[path = "../common/engines.rs"]
+mod engines;
 mod expect;
 mod hostile;
 mod parse_fixtures;

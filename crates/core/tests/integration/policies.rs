@@ -34,22 +34,6 @@ fn the_bytecode_machine_agrees_with_the_interpreter_on_every_fixture() {
     let linter = linter();
     let set = linter.policy_set();
     assert_eq!(set.compiled_count(), set.policies().len());
-    let summary = |(findings, errors): (
-        Vec<stagegate::policy::Finding>,
-        Vec<stagegate::policy::EvalError>,
-    )| {
-        let mut lines: Vec<String> = findings
-            .iter()
-            .map(|f| format!("{} {} {:?} {:?}", f.policy, f.message, f.at, f.redact))
-            .collect();
-        lines.extend(
-            errors
-                .iter()
-                .map(|e| format!("error {} {}", e.policy, e.message)),
-        );
-        lines.sort();
-        lines
-    };
     let mut compared = 0;
     let mut differ = Vec::new();
     let cases = fixtures::cases(&repo_root().join("policies"))
@@ -61,8 +45,7 @@ fn the_bytecode_machine_agrees_with_the_interpreter_on_every_fixture() {
         });
     for case in cases {
         let (workspace, _) = linter.model_paths(&[&case]);
-        let machine = summary(set.evaluate(&workspace));
-        let reference = summary(set.evaluate_interpreted(&workspace));
+        let (machine, reference) = crate::engines::both(set, &workspace);
         let only_machine: Vec<_> = machine.iter().filter(|l| !reference.contains(l)).collect();
         let only_reference: Vec<_> = reference.iter().filter(|l| !machine.contains(l)).collect();
         if machine != reference {
