@@ -23,9 +23,13 @@ impl Default for GateRules {
             rules
                 .iter()
                 .map(|(role, re)| {
-                    // the patterns are constants; a typo is a programming error caught by tests
-                    let re =
-                        Regex::new(re).unwrap_or_else(|e| panic!("built-in gate pattern: {e}"));
+                    // the patterns are constants; a typo is a programming error caught by tests.
+                    // ASCII word boundaries: the words are ASCII, and Unicode ones cost compile
+                    // time and keep the lazy DFA from matching non-ASCII text
+                    let re = regex::RegexBuilder::new(re)
+                        .unicode(false)
+                        .build()
+                        .unwrap_or_else(|e| panic!("built-in gate pattern: {e}"));
                     ((*role).to_string(), re)
                 })
                 .collect()
