@@ -24,19 +24,6 @@ fn main() {
     );
     let t = Instant::now();
     for _ in 0..100 {
-        let _ = regorus::Value::from(serde_json::to_value(&ws).unwrap());
-    }
-    println!(
-        "model to input via serde_json::Value: {:?}",
-        t.elapsed() / 100
-    );
-    let t = Instant::now();
-    for _ in 0..100 {
-        let _ = regorus::Value::from_json_str(&serde_json::to_string(&ws).unwrap()).unwrap();
-    }
-    println!("model to input via JSON text: {:?}", t.elapsed() / 100);
-    let t = Instant::now();
-    for _ in 0..100 {
         let _ = linter.policy_set().evaluate(&ws);
     }
     println!("evaluate all policies: {:?}", t.elapsed() / 100);

@@ -253,49 +253,28 @@ impl Seq<'_> {
     }
 }
 
-impl ser::SerializeSeq for Seq<'_> {
-    type Ok = Value;
-    type Error = InputError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), InputError> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, InputError> {
-        Ok(self.finish())
-    }
+/// The four array-like serde traits all push an element and finish the array.
+macro_rules! seq_like {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Seq<'_> {
+            type Ok = Value;
+            type Error = InputError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), InputError> {
+                self.push(value)
+            }
+            fn end(self) -> Result<Value, InputError> {
+                Ok(self.finish())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Seq<'_> {
-    type Ok = Value;
-    type Error = InputError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), InputError> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, InputError> {
-        Ok(self.finish())
-    }
-}
-
-impl ser::SerializeTupleStruct for Seq<'_> {
-    type Ok = Value;
-    type Error = InputError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), InputError> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, InputError> {
-        Ok(self.finish())
-    }
-}
-
-impl ser::SerializeTupleVariant for Seq<'_> {
-    type Ok = Value;
-    type Error = InputError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), InputError> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, InputError> {
-        Ok(self.finish())
-    }
-}
+seq_like!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// An object being built (or `{variant: {...}}`).
 pub(crate) struct Map<'a> {

@@ -260,10 +260,9 @@ impl PolicySet {
         // The bytecode machine runs only the built-in pack, compiled at build time and
         // compared with the interpreter on every fixture by the tests: regorus's compiler
         // still has gaps (an undefined assignment does not fail a function body before an
-        // `else`), and a user policy that hit one would pass silently. User policies, or the
-        // pack over a user's own helper library, stay on the interpreter.
-        // ...and only when the user's modules add no rule to a built-in package, which the
-        // program compiled at build time would not see
+        // `else`), and a user policy that hit one would pass silently. User policies stay on
+        // the interpreter, and so does the whole pack when a user module replaces its helper
+        // library or adds rules to one of its packages (the compiled program cannot see them).
         let builtin_packages: Vec<String> = BUILTIN_FILES
             .iter()
             .filter_map(|(_, text)| package_of(text))
@@ -453,7 +452,6 @@ impl PolicySet {
         let mut input_set = false;
         for policy in &self.policies {
             let id = &policy.metadata.id;
-            let rule = format!("data.{}.deny", policy.package);
             let result = match (&self.vm, machine.as_mut()) {
                 (Some(vm), Some(m)) if vm.covers(&policy.package) => {
                     match together.as_mut().and_then(|t| t.remove(&policy.package)) {
@@ -474,7 +472,9 @@ impl PolicySet {
                             engine.set_input(input.clone());
                             input_set = true;
                         }
-                        engine.eval_rule(rule).map_err(|e| format!("{e}"))
+                        engine
+                            .eval_rule(together::deny_entry(&policy.package))
+                            .map_err(|e| format!("{e}"))
                     })
                 }
             };
