@@ -190,3 +190,44 @@ fn the_bytecode_machine_agrees_with_the_interpreter_on_the_corpus() {
         "no corpus folder has a finding to compare"
     );
 }
+
+/// The block-subset YAML reader builds the same trees as saphyr-parser on every real
+/// sample it takes, and takes none that saphyr-parser rejects.
+#[test]
+fn the_block_yaml_reader_agrees_with_saphyr_on_the_corpus() {
+    let Some(dir) = corpus() else { return };
+    let mut stack = vec![dir];
+    let (mut taken, mut yaml) = (0, 0);
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().filter_map(Result::ok) {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if !matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yml" | "yaml")
+            ) {
+                continue;
+            }
+            yaml += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (block, full) = stagegate::parse::yaml_readers(text.trim_start_matches('\u{feff}'));
+            match (block, full) {
+                (Some(block), Ok(full)) => {
+                    assert_eq!(block, full, "{}", path.display());
+                    taken += 1;
+                }
+                (Some(_), Err(e)) => {
+                    panic!("{} is invalid ({}) but taken", path.display(), e.message)
+                }
+                (None, _) => {}
+            }
+        }
+    }
+    assert!(
+        taken * 2 > yaml,
+        "only {taken} of {yaml} corpus YAML files taken"
+    );
+}

@@ -1,5 +1,6 @@
 //! parse: source text -> [`Document`], a span tree for YAML and JSON alike.
 
+mod block;
 mod embed;
 mod json;
 mod tree;
@@ -103,6 +104,14 @@ impl Document {
             .find(|r| !r.is_null())
             .or(self.roots.first())
     }
+}
+
+/// Both YAML readers on one text, for tests that hold them equal: the block-subset reader
+/// (`None` where it gives way) and saphyr-parser.
+#[doc(hidden)]
+pub fn yaml_readers(text: &str) -> (Option<Vec<Node>>, Result<Vec<Node>, ParseError>) {
+    let limits = Limits::default();
+    (block::parse(text, &limits), yaml::full(text, &limits))
 }
 
 /// Parses a file with the syntax its name or content says.

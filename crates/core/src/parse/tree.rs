@@ -15,7 +15,7 @@ pub enum Style {
 }
 
 /// One node of a parsed document, with the byte span it was read from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     /// The value.
     pub value: Value,
@@ -26,7 +26,7 @@ pub struct Node {
 }
 
 /// A node's value.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     /// A scalar keeps its text as written (after unescaping), so `3.10` stays "3.10".
     Scalar(String, Style),
@@ -37,7 +37,7 @@ pub enum Value {
 }
 
 /// A mapping entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// The key text.
     pub key: String,

@@ -7,7 +7,7 @@
 use super::tree::{Entry, Node, Style, Value};
 use super::{Limits, ParseError};
 use crate::source::Span;
-use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
+use saphyr_parser::{Event, Parser, ScalarStyle};
 use std::collections::HashMap;
 
 /// CloudFormation short-form tags whose long form is `Fn::<name>`.
@@ -35,8 +35,17 @@ const CFN_FN_TAGS: &[&str] = &[
 /// Characters between two entries of the char-to-byte table.
 const CHECKPOINT: usize = 256;
 
-/// Parses every document of a YAML stream.
+/// Parses every document of a YAML stream: the block subset directly, the rest with
+/// saphyr-parser.
 pub(crate) fn parse(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseError> {
+    match super::block::parse(text, limits) {
+        Some(docs) => Ok(docs),
+        None => full(text, limits),
+    }
+}
+
+/// Parses every document of a YAML stream with saphyr-parser.
+pub(crate) fn full(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseError> {
     let builder = Builder {
         parser: Parser::new_from_str(text),
         text,
@@ -97,6 +106,29 @@ impl<'a> Builder<'a> {
             Some(s) => Span::new(start, start + s.trim_end().len()),
             None => span,
         }
+    }
+
+    /// A quoted scalar's span ends at its closing quote: saphyr-parser's runs on over
+    /// blanks and a comment that follow on the line.
+    fn quoted(&self, span: Span) -> Span {
+        let trimmed = self.trimmed(span);
+        let bytes = self.text.as_bytes();
+        let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
+        let Some(open) = (trimmed.start..trimmed.end).find(|&i| matches!(at(i), b'"' | b'\''))
+        else {
+            return trimmed;
+        };
+        let quote = at(open);
+        let mut i = open + 1;
+        while i < trimmed.end {
+            match at(i) {
+                b'\\' if quote == b'"' => i += 2,
+                b'\'' if quote == b'\'' && at(i + 1) == b'\'' => i += 2,
+                b if b == quote => return Span::new(trimmed.start, i + 1),
+                _ => i += 1,
+            }
+        }
+        trimmed
     }
 
     fn next(&mut self) -> Result<(Event<'a>, Span), ParseError> {
@@ -180,6 +212,10 @@ impl<'a> Builder<'a> {
                 (node, 0)
             }
             Event::Scalar(value, style, anchor, tag) => {
+                let span = match style {
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => self.quoted(span),
+                    _ => self.trimmed(span),
+                };
                 let style = match style {
                     ScalarStyle::Plain => Style::Plain,
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Style::Quoted,
@@ -187,10 +223,10 @@ impl<'a> Builder<'a> {
                 };
                 let node = Node {
                     value: Value::Scalar(value.into_owned(), style),
-                    span: self.trimmed(span),
+                    span,
                     tag: None,
                 };
-                (apply_tag(node, tag.as_deref()), anchor)
+                (apply_tag(node, parts(tag.as_deref())), anchor)
             }
             Event::SequenceStart(anchor, tag) => {
                 let mut items = Vec::new();
@@ -207,7 +243,7 @@ impl<'a> Builder<'a> {
                     span,
                     tag: None,
                 };
-                (apply_tag(node, tag.as_deref()), anchor)
+                (apply_tag(node, parts(tag.as_deref())), anchor)
             }
             Event::MappingStart(anchor, tag) => {
                 let (entries, end) = self.mapping(depth)?;
@@ -218,7 +254,7 @@ impl<'a> Builder<'a> {
                     span,
                     tag: None,
                 };
-                (apply_tag(node, tag.as_deref()), anchor)
+                (apply_tag(node, parts(tag.as_deref())), anchor)
             }
             other => {
                 return Err(ParseError::new(
@@ -249,7 +285,8 @@ impl<'a> Builder<'a> {
         let flow =
             !end.is_empty() && matches!(self.text.as_bytes().get(end.start), Some(b']' | b'}'));
         if flow {
-            Span::new(start.start, end.end)
+            // saphyr-parser's end event runs on over blanks after the bracket
+            Span::new(start.start, end.start + 1)
         } else {
             Span::new(start.start, last_child.map_or(start.end, |c| c.end))
         }
@@ -350,21 +387,24 @@ fn record(entries: &[Entry], index: &mut Option<HashMap<String, Span>>) {
     }
 }
 
-/// Records the tag and turns CloudFormation short forms into long forms.
-fn apply_tag(mut node: Node, tag: Option<&Tag>) -> Node {
-    let Some(tag) = tag else { return node };
-    let written = if tag.handle == "!" {
-        format!("!{}", tag.suffix)
-    } else if tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:" {
-        format!("!!{}", tag.suffix)
-    } else {
-        format!("{}{}", tag.handle, tag.suffix)
+fn parts(tag: Option<&saphyr_parser::Tag>) -> Option<(&str, &str)> {
+    tag.map(|t| (t.handle.as_str(), t.suffix.as_str()))
+}
+
+/// Records the tag (handle and suffix) and turns CloudFormation short forms into long forms.
+pub(super) fn apply_tag(mut node: Node, tag: Option<(&str, &str)>) -> Node {
+    let Some((handle, name)) = tag else {
+        return node;
     };
-    if tag.handle != "!" {
+    let written = match handle {
+        "!" => format!("!{name}"),
+        "!!" | "tag:yaml.org,2002:" => format!("!!{name}"),
+        _ => format!("{handle}{name}"),
+    };
+    if handle != "!" {
         node.tag = Some(written);
         return node;
     }
-    let name = tag.suffix.as_str();
     let long = if name == "Ref" || name == "Condition" {
         name.to_string()
     } else if CFN_FN_TAGS.contains(&name) {
