@@ -47,6 +47,9 @@ pub struct ReadError {
 pub fn discover(paths: &[PathBuf], limits: &Limits) -> (Vec<Candidate>, Vec<ReadError>) {
     let mut found: Vec<(PathBuf, bool)> = Vec::new();
     let mut errors = Vec::new();
+    // one working directory for every display path of this walk, not one lookup a file
+    let cwd = std::env::current_dir().ok();
+    let display_path = |p: &Path| display_path_in(cwd.as_deref(), p);
     for path in paths {
         if path.is_dir() {
             // only the repository's .gitignore files decide; `.ignore`, the user's global
@@ -85,9 +88,12 @@ pub fn discover(paths: &[PathBuf], limits: &Limits) -> (Vec<Candidate>, Vec<Read
             });
         }
     }
-    // a file reached twice (`check . pipeline.yaml`) is read once
-    let mut seen = std::collections::HashSet::new();
-    found.retain(|(path, _)| seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())));
+    // a file reached twice (`check . pipeline.yaml`) is read once; one walk (links are
+    // not followed) reaches each file once, so resolving every path is only needed for more
+    if paths.len() > 1 {
+        let mut seen = std::collections::HashSet::new();
+        found.retain(|(path, _)| seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())));
+    }
     let mut candidates = Vec::new();
     for (path, explicit) in found {
         match read(&path, limits) {
@@ -119,15 +125,27 @@ enum Unreadable {
 }
 
 fn read(path: &Path, limits: &Limits) -> Result<String, Unreadable> {
-    let meta = std::fs::metadata(path).map_err(|e| Unreadable::Other(e.to_string()))?;
-    if meta.len() > limits.max_file_bytes {
-        return Err(Unreadable::Other(format!(
-            "file is {} bytes, larger than the {} byte limit (see --max-file-size)",
-            meta.len(),
+    use std::io::Read as _;
+    let other = |e: std::io::Error| Unreadable::Other(e.to_string());
+    let file = std::fs::File::open(path).map_err(other)?;
+    let len = file.metadata().map_err(other)?.len();
+    let too_large = |len: u64| {
+        Unreadable::Other(format!(
+            "file is {len} bytes, larger than the {} byte limit (see --max-file-size)",
             limits.max_file_bytes
-        )));
+        ))
+    };
+    if len > limits.max_file_bytes {
+        return Err(too_large(len));
     }
-    let bytes = std::fs::read(path).map_err(|e| Unreadable::Other(e.to_string()))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    // a file that grows while it is read still stops at the limit
+    file.take(limits.max_file_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(other)?;
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(too_large(bytes.len() as u64));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         Unreadable::Utf8 {
@@ -146,10 +164,14 @@ fn has_input_extension(path: &Path) -> bool {
 
 /// A path relative to the working directory when it lies below it, with `/` separators.
 pub fn display_path(path: &Path) -> String {
-    let rel = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| path.to_path_buf());
+    display_path_in(std::env::current_dir().ok().as_deref(), path)
+}
+
+/// [`display_path`] against a working directory already looked up.
+pub(crate) fn display_path_in(cwd: Option<&Path>, path: &Path) -> String {
+    let rel = cwd
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path);
     let s = rel.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }

@@ -58,7 +58,7 @@ impl SourceFile {
             text.drain(..'\u{feff}'.len_utf8());
         }
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         SourceFile {
             path: path.into(),
             text,

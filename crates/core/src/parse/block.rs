@@ -25,7 +25,7 @@ type R<T> = Result<T, Bail>;
 
 /// Reads a one-document stream in the block subset; `None` when the full parser must.
 pub(crate) fn parse(text: &str, limits: &Limits) -> Option<Vec<Node>> {
-    if text.as_bytes().contains(&b'\r') {
+    if memchr::memchr(b'\r', text.as_bytes()).is_some() {
         return None;
     }
     let mut reader = Reader {
@@ -125,7 +125,7 @@ impl<'a> Reader<'a> {
     fn line_end(&self, from: usize) -> usize {
         self.s
             .get(from..)
-            .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+            .and_then(|rest| memchr::memchr(b'\n', rest))
             .map_or(self.s.len(), |p| from + p)
     }
 

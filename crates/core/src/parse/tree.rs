@@ -261,12 +261,32 @@ impl PathBuf {
 
     /// This path extended by one key or index.
     pub fn join(&self, token: impl std::fmt::Display) -> Self {
-        let token = token.to_string();
-        let escaped = token
-            .replace('~', "~0")
-            .replace('/', "~1")
-            .replace('#', "~2");
-        PathBuf(format!("{}/{}", self.0, escaped))
+        use std::fmt::Write as _;
+        /// Writes a token with `~`, `/` and `#` escaped.
+        struct Escaped<'a>(&'a mut String);
+        impl std::fmt::Write for Escaped<'_> {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                if !s.contains(['~', '/', '#']) {
+                    self.0.push_str(s);
+                    return Ok(());
+                }
+                for c in s.chars() {
+                    match c {
+                        '~' => self.0.push_str("~0"),
+                        '/' => self.0.push_str("~1"),
+                        '#' => self.0.push_str("~2"),
+                        c => self.0.push(c),
+                    }
+                }
+                Ok(())
+            }
+        }
+        let mut path = String::with_capacity(self.0.len() + 24);
+        path.push_str(&self.0);
+        path.push('/');
+        // writing into a String cannot fail
+        let _ = write!(Escaped(&mut path), "{token}");
+        PathBuf(path)
     }
 
     /// This path entering the document embedded in the string it names.
@@ -280,7 +300,13 @@ impl PathBuf {
             .map(|seg| {
                 seg.split('/')
                     .skip(1)
-                    .map(|t| t.replace("~2", "#").replace("~1", "/").replace("~0", "~"))
+                    .map(|t| {
+                        if t.contains('~') {
+                            t.replace("~2", "#").replace("~1", "/").replace("~0", "~")
+                        } else {
+                            t.to_string()
+                        }
+                    })
                     .collect()
             })
             .collect()
