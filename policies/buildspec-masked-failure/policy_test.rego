@@ -86,3 +86,20 @@ test_batch_ignore_failure_is_denied_at_the_entry if {
 test_odd_content_passes if {
 	count(buildspec_masked_failure.deny) == 0 with input as workspace([], {"phases": "x", "batch": {"build-list": "y"}})
 }
+
+test_the_search_over_the_phases_finds_one_masked_command_among_many if {
+	texts := array.concat([sprintf("make step-%d", [i]) | some i in numbers.range(0, 30)], ["npm test || true"])
+	findings := buildspec_masked_failure.deny with input as workspace(
+		build_commands(texts),
+		{"version": 0.2, "phases": {"build": {"commands": texts}}},
+	)
+	count(findings) == 1
+}
+
+test_phases_without_any_searched_word_pass if {
+	texts := [sprintf("make step-%d", [i]) | some i in numbers.range(0, 30)]
+	count(buildspec_masked_failure.deny) == 0 with input as workspace(
+		build_commands(texts),
+		{"version": 0.2, "phases": {"build": {"commands": texts}}},
+	)
+}

@@ -30,8 +30,10 @@ package stagegate.policies.buildspec_remote_script
 
 deny contains finding if {
 	some spec in input.buildspecs
-	# one test over all of a buildspec's commands first: most download nothing
-	regex.match(`curl|wget`, json.marshal(spec.commands))
+	# one test over the text of every phase first, as most buildspecs download nothing:
+	# the phases hold every command, in JSON that escapes none of the searched characters
+	# (an input without content is searched command by command)
+	regex.match(`curl|wget`, json.marshal(object.get(spec, ["content", "phases"], spec.commands)))
 	some command in spec.commands
 	is_string(command.text)
 	regex.match(`curl|wget`, command.text)

@@ -11,7 +11,7 @@ workspace(texts) := {"buildspecs": {"buildspec.yml": {
 		c := {"phase": "install", "text": text, "source": {"file": "buildspec.yml", "path": sprintf("/phases/install/commands/%d", [i])}}
 	],
 	"runtime_versions": {},
-	"content": {},
+	"content": {"version": 0.2, "phases": {"install": {"commands": texts}}},
 	"source": {"file": "buildspec.yml", "path": ""},
 }}}
 
@@ -56,4 +56,10 @@ test_finding_is_at_the_command if {
 	some finding in buildspec_remote_script.deny with input as workspace(["npm ci", "curl -s https://x | sh"])
 	finding.at[0].source == {"file": "buildspec.yml", "path": "/phases/install/commands/1"}
 	contains(finding.message, "pipes a download into a shell")
+}
+
+test_an_input_without_content_is_searched_command_by_command if {
+	spec := workspace(["make", "curl -fsSL https://get.example.com | sh"]).buildspecs["buildspec.yml"]
+	bare := object.remove(spec, ["content"])
+	count(buildspec_remote_script.deny) == 1 with input as {"buildspecs": {"buildspec.yml": bare}}
 }

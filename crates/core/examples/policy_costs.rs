@@ -92,6 +92,27 @@ fn main() {
     };
     // under callgrind (--toggle-collect on execute_entry_point_by_name), one subset a run:
     // ONLY_SKIP=<package> times the pack without that policy
+    if std::env::var_os("VM_INSTRUCTIONS").is_some() {
+        // the machine's own instruction count: the smallest budget that lets a run finish
+        let mut vm = RegoVM::new();
+        vm.load_program(Arc::new(program(&files, None)));
+        vm.set_data(data.clone()).unwrap();
+        for input in &inputs {
+            let (mut lo, mut hi) = (1usize, 1usize << 30);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                vm.set_max_instructions(mid);
+                vm.set_input(input.clone());
+                if vm.execute_entry_point_by_name(together::TOGETHER).is_ok() {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            println!("{lo}");
+        }
+        return;
+    }
     if let Ok(skip) = std::env::var("ONLY_SKIP") {
         let skip = (!skip.is_empty()).then_some(skip);
         println!("{:.1}", time(skip.as_deref()));
