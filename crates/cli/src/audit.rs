@@ -65,6 +65,23 @@ impl<'a> FindingOut<'a> {
     }
 }
 
+/// One workspace's entry in the JSON output.
+#[derive(Serialize)]
+struct WorkspaceOut<'a> {
+    target: &'a str,
+    summary: &'a stagegate::Summary,
+    findings: Vec<FindingOut<'a>>,
+    errors: Vec<ErrorOut<'a>>,
+    notes: &'a [stagegate::Note],
+}
+
+/// A workspace error in the JSON output.
+#[derive(Serialize)]
+struct ErrorOut<'a> {
+    message: &'a str,
+    location: Option<&'a stagegate::Location>,
+}
+
 /// Options of one sweep.
 pub struct Sweep<'a> {
     pub linter: &'a Linter,
@@ -256,14 +273,24 @@ fn handle(
             }
         }
         AuditFormat::Json => {
-            let ws = json!({
-                "target": target.name,
-                "summary": report.summary,
-                "findings": findings.iter().map(|(v, fp)| FindingOut::new(v, fp, None)).collect::<Vec<_>>(),
-                "errors": report.errors.iter().map(|e| json!({"message": e.message, "location": e.location})).collect::<Vec<_>>(),
-                "notes": report.notes,
-            });
-            chunk = ws.to_string();
+            let ws = WorkspaceOut {
+                target: &target.name,
+                summary: &report.summary,
+                findings: findings
+                    .iter()
+                    .map(|(v, fp)| FindingOut::new(v, fp, None))
+                    .collect(),
+                errors: report
+                    .errors
+                    .iter()
+                    .map(|e| ErrorOut {
+                        message: &e.message,
+                        location: e.location.as_ref(),
+                    })
+                    .collect(),
+                notes: &report.notes,
+            };
+            chunk = serde_json::to_string(&ws).map_err(|e| e.to_string())?;
         }
         AuditFormat::Sarif | AuditFormat::Summary => {}
     }
