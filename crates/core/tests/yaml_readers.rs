@@ -256,6 +256,53 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Whatever a mutation breaks, the block reader takes nothing saphyr-parser rejects, and
+    /// what it takes it reads the same way.
+    #[test]
+    fn the_block_reader_takes_no_more_than_saphyr_on_mutated_documents(
+        entries in prop::collection::btree_map(key(), doc(), 1..5),
+        style in any::<u8>(),
+        edits in prop::collection::vec(
+            (any::<prop::sample::Index>(), 0u8..3, prop::sample::select(vec![
+                " ", "\t", "\n", ":", "-", "#", "'", "\"", "[", "]", "{", "}", ",", "!", "&", "*",
+                "|", ">", "?", "%", "@", "\\", "~", "é", "  ", ": ", "- ", "\n  ",
+            ])),
+            1..4,
+        ),
+    ) {
+        let entries: Vec<(String, Doc)> = entries.into_iter().collect();
+        let mut text = document(&entries, style);
+        for (at, op, piece) in edits {
+            let mut i = at.index(text.len() + 1);
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            match op {
+                0 => text.insert_str(i, piece),
+                1 => {
+                    if let Some(c) = text[i..].chars().next() {
+                        text.replace_range(i..i + c.len_utf8(), "");
+                    }
+                }
+                _ => {
+                    if let Some(c) = text[i..].chars().next() {
+                        text.replace_range(i..i + c.len_utf8(), piece);
+                    }
+                }
+            }
+        }
+        let (block, full) = yaml_readers(&text);
+        if let Some(block) = block {
+            let full = full.map_err(|e| format!("{} (saphyr) on:\n{text}", e.message));
+            prop_assert!(full.is_ok(), "the block reader takes what saphyr rejects: {:?}", full);
+            prop_assert_eq!(Some(&block), full.as_ref().ok(), "{}", text);
+        }
+    }
+}
+
 fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;

@@ -264,7 +264,7 @@ impl<'a> Reader<'a> {
             }
         };
         i = self.skip_ws(i);
-        if self.at(i) != b':' || !is_break(self.at(i + 1)) {
+        if self.at(i) != b':' || !matches!(self.at(i + 1), b' ' | b'\n' | 0) {
             return Err(Bail);
         }
         Ok((text, span, style, i + 1))
@@ -520,6 +520,8 @@ impl<'a> Reader<'a> {
         loop {
             match self.at(i) {
                 b'\n' | 0 if i >= self.s.len() || self.at(i) == b'\n' => return Ok(i),
+                // saphyr-parser rejects a tab after the colon
+                b':' if self.at(i + 1) == b'\t' => return Err(Bail),
                 b':' if is_break(self.at(i + 1)) || (flow && is_flow_indicator(self.at(i + 1))) => {
                     return Ok(i)
                 }
@@ -881,7 +883,7 @@ impl<'a> Reader<'a> {
             return Err(Bail);
         }
         let next = self.at(i + 1);
-        if !(quoted || is_break(next) || is_flow_indicator(next)) {
+        if next == b'\t' || !(quoted || is_break(next) || is_flow_indicator(next)) {
             return Err(Bail);
         }
         Ok((key, span, i + 1))
@@ -920,6 +922,9 @@ mod tests {
         same("empty:\nnext: 1\nlast:\n");
         same("a:\n  b:\n  c: 1\n");
         same("a:\n  !Join ['', [x, !Ref y]]\nb:\n  plain on the next line\nc:\n  - x\n");
+        same("key   : spaced\nnested:\n# between\n  b: 1\n");
+        same("  indented: root\n  next: 1\n");
+        same("a:\n  - k: v\n    # inside\n    l: [1, {m: n}]\n  - |-\n    text\n");
     }
 
     #[test]
@@ -964,6 +969,10 @@ mod tests {
         gives_way("");
         gives_way("a: b: c\n");
         gives_way("a: 1\n  b: 2\n");
+        // saphyr-parser rejects these: the reader must not take them
+        gives_way("a:\tb\n");
+        gives_way("a: {k:\tv}\n");
+        gives_way("\"a\":\tb\n");
     }
 
     #[test]
