@@ -101,23 +101,30 @@ impl MappedText {
     /// Aligns decoded characters with the raw text in order, skipping raw characters that
     /// were dropped (quotes, block indentation, headers).
     fn aligned(decoded: &str, raw: &str, base: usize) -> MappedText {
-        let mut out = MappedText::default();
-        let mut raw_iter = raw.char_indices();
-        let mut last = Span::new(base, base);
-        for c in decoded.chars() {
-            let mut found = None;
-            for (j, r) in raw_iter.by_ref() {
-                if r == c {
-                    found = Some(Span::new(base + j, base + j + r.len_utf8()));
-                    break;
+        let mut ranges = Vec::with_capacity(decoded.len());
+        let mut last = (base, base);
+        if decoded.is_ascii() && raw.is_ascii() {
+            // one byte a character: no decoding on either side
+            let mut raw_bytes = raw.bytes().enumerate();
+            for c in decoded.bytes() {
+                if let Some((j, _)) = raw_bytes.by_ref().find(|&(_, r)| r == c) {
+                    last = (base + j, base + j + 1);
                 }
+                ranges.push(last);
             }
-            let at = found.unwrap_or(last);
-            last = at;
-            let mut buf = [0u8; 4];
-            out.push_str(c.encode_utf8(&mut buf), at);
+        } else {
+            let mut raw_chars = raw.char_indices();
+            for c in decoded.chars() {
+                if let Some((j, r)) = raw_chars.by_ref().find(|&(_, r)| r == c) {
+                    last = (base + j, base + j + r.len_utf8());
+                }
+                ranges.extend(std::iter::repeat_n(last, c.len_utf8()));
+            }
         }
-        out
+        MappedText {
+            text: decoded.to_string(),
+            ranges,
+        }
     }
 }
 
