@@ -257,7 +257,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     /// Whatever a mutation breaks, the block reader takes nothing saphyr-parser rejects, and
     /// what it takes it reads the same way.

@@ -160,7 +160,17 @@ impl<'a> Reader<'a> {
     }
 
     fn is_dash(&self, i: usize) -> bool {
-        self.at(i) == b'-' && is_break(self.at(i + 1))
+        self.at(i) == b'-' && matches!(self.at(i + 1), b' ' | b'\n' | 0)
+    }
+
+    /// Skips the spaces between an indicator (`:`, `-`) and what follows it; tabs there are
+    /// left to saphyr-parser, which rejects some of them.
+    fn separation(&self, from: usize) -> R<usize> {
+        let i = self.skip_ws(from);
+        if self.s.get(from..i).is_some_and(|gap| gap.contains(&b'\t')) {
+            return Err(Bail);
+        }
+        Ok(i)
     }
 
     fn document(&mut self) -> R<Vec<Node>> {
@@ -297,16 +307,11 @@ impl<'a> Reader<'a> {
         depth: usize,
     ) -> R<Node> {
         self.check_depth(depth)?;
-        let mut i = self.skip_ws(after);
+        let i = self.separation(after)?;
         if i == after && !matches!(self.at(i), b'\n' | 0) {
             return Err(Bail);
         }
-        let mut tag = None;
-        if self.at(i) == b'!' {
-            let (t, end) = self.tag(i)?;
-            tag = Some(t);
-            i = self.skip_ws(end);
-        }
+        let (tag, i) = self.properties(i)?;
         let node = match self.at(i) {
             b'\n' | 0 | b'#' => {
                 self.end_line(i)?;
@@ -386,6 +391,15 @@ impl<'a> Reader<'a> {
         apply_tag(node, Some((tag.handle, tag.suffix)))
     }
 
+    /// The tag that may stand at `at`, and where the node itself starts.
+    fn properties(&self, at: usize) -> R<(Option<Tag<'a>>, usize)> {
+        if self.at(at) != b'!' {
+            return Ok((None, at));
+        }
+        let (tag, end) = self.tag(at)?;
+        Ok((Some(tag), self.skip_ws(end)))
+    }
+
     /// A tag at `at` (`!Name` or `!!name`) and the position after it.
     fn tag(&self, at: usize) -> R<(Tag<'a>, usize)> {
         let (handle, from) = if self.at(at + 1) == b'!' {
@@ -449,7 +463,7 @@ impl<'a> Reader<'a> {
 
     /// One sequence item after the dash at `dash`, which sits `indent` columns in.
     fn item(&mut self, dash: usize, indent: usize, depth: usize) -> R<Node> {
-        let content = self.skip_ws(dash + 1);
+        let content = self.separation(dash + 1)?;
         if content == dash + 1 && !matches!(self.at(content), b'\n' | 0) {
             return Err(Bail);
         }
@@ -522,6 +536,14 @@ impl<'a> Reader<'a> {
                 b'\n' | 0 if i >= self.s.len() || self.at(i) == b'\n' => return Ok(i),
                 // saphyr-parser rejects a tab after the colon
                 b':' if self.at(i + 1) == b'\t' => return Err(Bail),
+                // and, in a flow collection, a word `-` or `?` before a flow indicator
+                b'-' | b'?'
+                    if flow
+                        && is_ws(self.at(i.wrapping_sub(1)))
+                        && (is_break(self.at(i + 1)) || is_flow_indicator(self.at(i + 1))) =>
+                {
+                    return Err(Bail)
+                }
                 b':' if is_break(self.at(i + 1)) || (flow && is_flow_indicator(self.at(i + 1))) => {
                     return Ok(i)
                 }
@@ -647,6 +669,11 @@ impl<'a> Reader<'a> {
                     // spaces past the indentation on a blank line are content
                     return Err(Bail);
                 }
+                if end == self.s.len() {
+                    // blanks after the last line break: saphyr-parser counts them as a line
+                    // or not by their width, a corner left to it
+                    return Err(Bail);
+                }
                 lines.push((end, end));
             } else if spaces >= indent {
                 if self.str(pos + indent, end).trim().is_empty() {
@@ -728,7 +755,7 @@ impl<'a> Reader<'a> {
                     items.push(node);
                     i = self.flow_space(end, parent)?;
                 } else {
-                    let (key, key_span, after) = self.flow_key(i, parent, depth + 1)?;
+                    let (key, key_span, after) = self.flow_key(i, depth + 1)?;
                     if entries.iter().any(|e| e.key == key) {
                         return Err(Bail);
                     }
@@ -795,13 +822,7 @@ impl<'a> Reader<'a> {
 
     /// A node inside a flow collection: its node and the position after it.
     fn flow_node(&self, at: usize, parent: isize, depth: usize) -> R<(Node, usize)> {
-        let mut i = at;
-        let mut tag = None;
-        if self.at(i) == b'!' {
-            let (t, end) = self.tag(i)?;
-            tag = Some(t);
-            i = self.skip_ws(end);
-        }
+        let (tag, i) = self.properties(at)?;
         let node = match self.at(i) {
             b'[' | b'{' => self.flow(i, parent, depth)?,
             b'"' | b'\'' => {
@@ -860,7 +881,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A key inside a flow mapping and the position after its `:`.
-    fn flow_key(&self, at: usize, _parent: isize, depth: usize) -> R<(String, Span, usize)> {
+    fn flow_key(&self, at: usize, depth: usize) -> R<(String, Span, usize)> {
         self.check_depth(depth)?;
         let (key, span, end, quoted) = match self.at(at) {
             b'"' | b'\'' => {
@@ -935,6 +956,7 @@ mod tests {
         same("s: |\n  line # not a comment\n  #also text\n# a comment\nt: 1\n");
         same("u: |\n  no final break");
         same("u: |+\n  no final break");
+        same("u: |+\n  kept\n\n");
         same("- |\n  item\n- >\n  folded\n  item\n");
     }
 
@@ -973,6 +995,10 @@ mod tests {
         gives_way("a:\tb\n");
         gives_way("a: {k:\tv}\n");
         gives_way("\"a\":\tb\n");
+        gives_way("a: [build -, x]\n");
+        gives_way("-\tx\n");
+        gives_way("u: |+\n  kept\n\n ");
+        gives_way("a: \tx\n");
     }
 
     #[test]
