@@ -141,6 +141,8 @@ might_be_token(text) if regex.match(token_prefixes, text)
 # that matches alone is missed.
 any_suspect(_) if name_pattern != default_name_pattern
 
-any_suspect(variables) if regex.match(default_name_words, lower(json.marshal(variables)))
+any_suspect(variables) if suspect_text(json.marshal(variables))
 
-any_suspect(variables) if regex.match(token_prefixes, json.marshal(variables))
+suspect_text(text) if regex.match(default_name_words, lower(text))
+
+suspect_text(text) if regex.match(token_prefixes, text)
