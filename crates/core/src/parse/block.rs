@@ -27,7 +27,7 @@ type R<T> = Result<T, Bail>;
 
 /// Reads a one-document stream in the block subset; `None` when the full parser must.
 pub(crate) fn parse(text: &str, limits: &Limits) -> Option<Vec<Node>> {
-    if memchr::memchr(b'\r', text.as_bytes()).is_some() {
+    if !printable(text) {
         return None;
     }
     let mut reader = Reader {
@@ -37,6 +37,25 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Option<Vec<Node>> {
         max_depth: limits.max_depth,
     };
     reader.document().ok()
+}
+
+/// Whether every character is one YAML allows in a stream, CR aside (its line ends are left
+/// to saphyr-parser too), no byte order mark stands inside the text, and no whitespace
+/// beyond ASCII does (NEL, no-break spaces: YAML and Rust's `trim` disagree on them).
+fn printable(text: &str) -> bool {
+    if text.is_ascii() {
+        !text
+            .bytes()
+            .any(|b| (b < 0x20 && b != b'\t' && b != b'\n') || b == 0x7f)
+    } else {
+        text.chars().all(|c| {
+            matches!(c,
+                '\t' | '\n' | '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}'
+                | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+                && c != '\u{feff}'
+                && !(c > '\u{7f}' && c.is_whitespace())
+        })
+    }
 }
 
 /// A tag as written: its handle (`!` or `!!`) and suffix.
@@ -981,6 +1000,12 @@ mod tests {
         gives_way("a: 1\n---\nb: 2\n");
         gives_way("%YAML 1.2\n---\na: 1\n");
         gives_way("a: 1\r\nb: 2\r\n");
+        gives_way("a: \u{b}x\n");
+        gives_way("a: x\u{7f}\n");
+        gives_way("a: \u{feff}x\n");
+        gives_way("a: \u{9c}é\n");
+        gives_way("a: x\u{85}\n");
+        gives_way("a: x\u{a0}\n");
         gives_way("a:\n\t- x\n");
         gives_way("? complex\n: key\n");
         gives_way("a: 1\na: 2\n");
