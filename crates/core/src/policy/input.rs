@@ -285,6 +285,12 @@ pub(crate) struct Map<'a> {
 }
 
 impl Map<'_> {
+    fn insert<T: Serialize + ?Sized>(&mut self, key: Value, value: &T) -> Result<(), InputError> {
+        let value = value.serialize(&mut *self.ser)?;
+        self.entries.insert(key, value);
+        Ok(())
+    }
+
     fn finish(self) -> Value {
         let object = Value::from(self.entries);
         match self.variant {
@@ -312,9 +318,7 @@ impl ser::SerializeMap for Map<'_> {
             .key
             .take()
             .ok_or_else(|| InputError("a map value without its key".into()))?;
-        let value = value.serialize(&mut *self.ser)?;
-        self.entries.insert(key, value);
-        Ok(())
+        self.insert(key, value)
     }
     fn end(self) -> Result<Value, InputError> {
         Ok(self.finish())
@@ -330,9 +334,7 @@ impl ser::SerializeStruct for Map<'_> {
         value: &T,
     ) -> Result<(), InputError> {
         let key = self.ser.key(key);
-        let value = value.serialize(&mut *self.ser)?;
-        self.entries.insert(key, value);
-        Ok(())
+        self.insert(key, value)
     }
     fn end(self) -> Result<Value, InputError> {
         Ok(self.finish())
