@@ -3,6 +3,7 @@
 // the CLI is the one place that prints
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod alloc;
 mod args;
 mod audit;
 mod render;
@@ -12,7 +13,7 @@ use clap::Parser;
 
 // the policy engine allocates many small values; mimalloc makes sweeps markedly faster
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::MiMalloc = alloc::MiMalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
