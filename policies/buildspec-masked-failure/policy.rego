@@ -46,6 +46,7 @@ deny contains finding if {
 	command.phase in checked_phases
 	is_string(command.text)
 	regex.match(masking_words, command.text)
+	regex.match(masking_any, command.text)
 	not in_finally(command)
 	construct := masking(command.text)
 	finding := {
@@ -101,17 +102,23 @@ deny contains finding if {
 	}
 }
 
-masking(text) := "|| true" if {
-	regex.match(`\|\|\s*true\b`, text)
-} else := "|| :" if {
-	regex.match(`(?m)\|\|\s*:\s*($|[;)&|#])`, text)
-} else := "|| exit 0" if {
-	regex.match(`\|\|\s*exit\s+0\b`, text)
-} else := "; exit 0" if {
-	regex.match(`;\s*exit\s+0\b`, text)
-} else := "set +e" if {
-	regex.match(`(^|[\s;&|(])set\s+(\+[A-Za-z]*e[A-Za-z]*\b|\+o\s+errexit\b)`, text)
-}
+# Each construct that discards a failure, with the pattern that finds it, in the order a
+# finding names them.
+constructs := [
+	["|| true", `\|\|\s*true\b`],
+	["|| :", `(?m)\|\|\s*:\s*($|[;)&|#])`],
+	["|| exit 0", `\|\|\s*exit\s+0\b`],
+	["; exit 0", `;\s*exit\s+0\b`],
+	["set +e", `(^|[\s;&|(])set\s+(\+[A-Za-z]*e[A-Za-z]*\b|\+o\s+errexit\b)`],
+]
+
+# Any construct, in one search: a command that passes the literal test without masking
+# anything (`trivy fs --exit-code 1`, `npm config set`) costs one regex automaton rather
+# than one for each construct. A group keeps each pattern's flags to itself.
+masking_any := concat("|", [sprintf("(?:%s)", [pattern]) | some [_, pattern] in constructs])
+
+# The first construct the command uses.
+masking(text) := [name | some [name, pattern] in constructs; regex.match(pattern, text)][0]
 
 # Every construct `masking` finds contains one of these literals (a plain alternation: the
 # regex engine runs it as a literal search). JSON escapes none of their characters.

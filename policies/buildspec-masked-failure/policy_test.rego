@@ -103,3 +103,18 @@ test_phases_without_any_searched_word_pass if {
 		{"version": 0.2, "phases": {"build": {"commands": texts}}},
 	)
 }
+
+test_the_finding_names_the_first_construct_the_command_uses if {
+	messages := {f.message | some f in buildspec_masked_failure.deny} with input as workspace(
+		build_commands([
+			"npm test || true",
+			"pytest; exit 0",
+			"make check || exit 0; exit 0",
+			"set +o errexit",
+			"trivy fs --exit-code 1 .",
+		]),
+		{},
+	)
+	names := {regex.find_n("`[^`]+`", m, 1)[0] | some m in messages}
+	names == {"`|| true`", "`; exit 0`", "`|| exit 0`", "`set +e`"}
+}
