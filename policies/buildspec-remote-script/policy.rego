@@ -37,6 +37,7 @@ deny contains finding if {
 	some command in spec.commands
 	is_string(command.text)
 	regex.match(`curl|wget`, command.text)
+	regex.match(executes_any, command.text)
 	how := remote_execution(command.text)
 	finding := {
 		"message": sprintf(
@@ -47,17 +48,23 @@ deny contains finding if {
 	}
 }
 
-remote_execution(text) := "pipes a download into a shell" if {
-	regex.match(`(?s)\b(curl|wget)\b.*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+(\S+=\S*\s+)*)?(ba|z|k|da)?sh\b`, text)
-} else := "runs a download through process substitution" if {
-	regex.match(`(^|[\s;&|(])(ba|z|k|da)?sh\s+(-\S+\s+)*<\(\s*(curl|wget)\b`, text)
-} else := "sources a download through process substitution" if {
-	regex.match(`(^|[\s;&|(])(source|\.)\s+<\(\s*(curl|wget)\b`, text)
-} else := "runs a download with sh -c" if {
-	regex.match(`(^|[\s;&|(])(ba|z|k|da)?sh\s+-c\s+["']?\$\(\s*(curl|wget)\b`, text)
-} else := "downloads a script and sources it" if {
-	regex.match(`(?s)\b(curl|wget)\b.*(;|&&|\|\||\n)\s*(source|\.)\s+[^\s;&|]`, text)
-}
+# Each way of running a download, with the pattern that finds it, in the order a finding
+# names them.
+executions := [
+	["pipes a download into a shell", `(?s)\b(curl|wget)\b.*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+(\S+=\S*\s+)*)?(ba|z|k|da)?sh\b`],
+	["runs a download through process substitution", `(^|[\s;&|(])(ba|z|k|da)?sh\s+(-\S+\s+)*<\(\s*(curl|wget)\b`],
+	["sources a download through process substitution", `(^|[\s;&|(])(source|\.)\s+<\(\s*(curl|wget)\b`],
+	["runs a download with sh -c", `(^|[\s;&|(])(ba|z|k|da)?sh\s+-c\s+["']?\$\(\s*(curl|wget)\b`],
+	["downloads a script and sources it", `(?s)\b(curl|wget)\b.*(;|&&|\|\||\n)\s*(source|\.)\s+[^\s;&|]`],
+]
+
+# Any of them, in one search: a command that downloads without running what it fetched
+# (`curl -o tool.tgz ...`) costs one regex automaton rather than one for each way. A group
+# keeps each pattern's flags to itself.
+executes_any := concat("|", [sprintf("(?:%s)", [pattern]) | some [_, pattern] in executions])
+
+# The first way the command runs a download.
+remote_execution(text) := [how | some [how, pattern] in executions; regex.match(pattern, text)][0]
 
 spec_label(spec) := sprintf("the inline buildspec in %s", [spec.source.file]) if spec.owner == "platform"
 

@@ -63,3 +63,22 @@ test_an_input_without_content_is_searched_command_by_command if {
 	bare := object.remove(spec, ["content"])
 	count(buildspec_remote_script.deny) == 1 with input as {"buildspecs": {"buildspec.yml": bare}}
 }
+
+test_the_finding_names_the_first_way_the_command_runs_the_download if {
+	messages := {f.message | some f in buildspec_remote_script.deny} with input as workspace([
+		"bash <(curl -s https://example.com/install.sh)",
+		"source <(curl -s https://example.com/env.sh)",
+		"sh -c \"$(curl -fsSL https://example.com/install.sh)\"",
+		"wget https://example.com/env.sh; source env.sh",
+		"curl -s https://example.com/i.sh | sh; . ./after.sh",
+	])
+	messages == {sprintf("a command in the install phase of buildspec buildspec.yml %s, so whatever the server returns runs in the build", [how]) |
+		some how in [
+			"runs a download through process substitution",
+			"sources a download through process substitution",
+			"runs a download with sh -c",
+			"downloads a script and sources it",
+			"pipes a download into a shell",
+		]
+	}
+}
