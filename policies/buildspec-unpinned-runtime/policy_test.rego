@@ -43,3 +43,15 @@ test_no_install_phase_passes if {
 		"source": {"file": "b.yml", "path": ""},
 	}}}
 }
+
+test_only_digits_then_x_is_a_wildcard if {
+	count(buildspec_unpinned_runtime.deny) == 0 with input as workspace({
+		"a": ".x",
+		"b": "x",
+		"c": "3.x.x",
+		"d": "corretto.x",
+		"e": "3.1.x",
+		"f": "v18.x",
+		"g": "18.xx",
+	})
+}
