@@ -44,6 +44,7 @@ name_pattern := lib.param("codebuild-plaintext-secret", "secret_name_pattern", d
 
 # A project's environment variable.
 deny contains finding if {
+	suspect_workspace
 	some project in input.projects
 	variables := project.environment.variables
 	any_suspect(variables)
@@ -62,6 +63,7 @@ deny contains finding if {
 
 # An environment variable a pipeline CodeBuild action passes to its build.
 deny contains finding if {
+	suspect_workspace
 	some action in lib.actions
 	action.provider == "CodeBuild"
 	variables := action.configuration.EnvironmentVariables
@@ -174,6 +176,19 @@ might_be_token(text) if regex.match(token_prefixes, text)
 # whole text. JSON escapes none of the characters of the words and prefixes, so nothing
 # that matches alone is missed.
 any_suspect(_) if name_pattern != default_name_pattern
+
+# The same test once over every variable list of the workspace, projects' and pipeline
+# actions' together: in most workspaces no list holds a suspect word, and then no list is
+# serialized and searched on its own.
+suspect_workspace if name_pattern != default_name_pattern
+
+suspect_workspace if suspect_text(json.marshal([
+	[object.get(project, ["environment", "variables"], []) | some project in input.projects],
+	[object.get(action, ["configuration", "EnvironmentVariables"], []) |
+		some action in lib.actions
+		action.provider == "CodeBuild"
+	],
+]))
 
 any_suspect(variables) if suspect_text(json.marshal(variables))
 

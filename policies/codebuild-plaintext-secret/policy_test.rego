@@ -100,3 +100,29 @@ test_one_secret_among_ordinary_variables_is_found if {
 		variable(3, "REGION", null, "PLAINTEXT"),
 	])
 }
+
+test_the_workspace_search_sees_projects_without_variables_and_every_action if {
+	workspace := {
+		"projects": {
+			"t.yaml:Bare": {"key": "t.yaml:Bare", "name": "bare", "source": {"file": "t.yaml", "path": "/Resources/Bare"}},
+			"t.yaml:Odd": {"key": "t.yaml:Odd", "name": "odd", "environment": null, "source": {"file": "t.yaml", "path": "/Resources/Odd"}},
+		},
+		"pipelines": pipeline("api", "CodeBuild", [
+			{"name": "STAGE", "value": "prod", "type": "PLAINTEXT"},
+			{"name": "DEPLOY_KEY", "value": "xoxb-0123456789", "type": "PLAINTEXT"},
+		]).pipelines,
+	}
+	findings := codebuild_plaintext_secret.deny with input as workspace
+	count(findings) == 1
+	some finding in findings
+	contains(finding.message, "a Slack token")
+}
+
+test_a_workspace_without_suspect_words_passes if {
+	workspace := object.union(
+		projects([variable(0, "NODE_ENV", "production", "PLAINTEXT"), variable(1, "PORT", 8080, "PLAINTEXT")]),
+		pipeline("api", "CodeBuild", [{"name": "STAGE", "value": "prod", "type": "PLAINTEXT"}]),
+	)
+	not codebuild_plaintext_secret.suspect_workspace with input as workspace
+	count(codebuild_plaintext_secret.deny) == 0 with input as workspace
+}
