@@ -45,7 +45,7 @@ deny contains finding if {
 	some command in spec.commands
 	command.phase in checked_phases
 	is_string(command.text)
-	regex.match(masking_words, command.text)
+	regex.match(command_words, command.text)
 	regex.match(masking_any, command.text)
 	not in_finally(command)
 	construct := masking(command.text)
@@ -103,18 +103,19 @@ deny contains finding if {
 }
 
 # Each construct that discards a failure, with the pattern that finds it, in the order a
-# finding names them.
+# finding names them. The patterns read blanks and word boundaries as the shell does, in
+# ASCII (`(?-u)`): bash splits words on no other space.
 constructs := [
-	["|| true", `\|\|\s*true\b`],
-	["|| :", `(?m)\|\|\s*:\s*($|[;)&|#])`],
-	["|| exit 0", `\|\|\s*exit\s+0\b`],
-	["; exit 0", `;\s*exit\s+0\b`],
-	["set +e", `(^|[\s;&|(])set\s+(\+[A-Za-z]*e[A-Za-z]*\b|\+o\s+errexit\b)`],
+	["|| true", `(?-u)\|\|\s*true\b`],
+	["|| :", `(?-u)(?m)\|\|\s*:\s*($|[;)&|#])`],
+	["|| exit 0", `(?-u)\|\|\s*exit\s+0\b`],
+	["; exit 0", `(?-u);\s*exit\s+0\b`],
+	["set +e", `(?-u)(^|[\s;&|(])set\s+(\+[A-Za-z]*e[A-Za-z]*\b|\+o\s+errexit\b)`],
 ]
 
-# Any construct, in one search: a command that passes the literal test without masking
-# anything (`trivy fs --exit-code 1`, `npm config set`) costs one regex automaton rather
-# than one for each construct. A group keeps each pattern's flags to itself.
+# Any construct, in one search: a command that passes the literal tests without masking
+# anything costs one regex automaton rather than one for each construct. A group keeps
+# each pattern's flags to itself.
 masking_any := concat("|", [sprintf("(?:%s)", [pattern]) | some [_, pattern] in constructs])
 
 # The first construct the command uses.
@@ -123,6 +124,13 @@ masking(text) := [name | some [name, pattern] in constructs; regex.match(pattern
 # Every construct `masking` finds contains one of these literals (a plain alternation: the
 # regex engine runs it as a literal search). JSON escapes none of their characters.
 masking_words := `\|\||exit|set`
+
+# The same, closer: `exit` and `set` with the blank that must follow them, so that a
+# command such as `trivy fs --exit-code 1` is not searched for every construct.
+command_words := concat("|", array.concat(
+	[`\|\|`],
+	[sprintf("%s%s", [word, blank]) | some word in ["exit", "set"]; some blank in [" ", "\t", "\n", "\r", "\u000b", "\f"]],
+))
 
 in_finally(command) if contains(command.source.path, "/finally")
 

@@ -118,3 +118,18 @@ test_the_finding_names_the_first_construct_the_command_uses if {
 	names := {regex.find_n("`[^`]+`", m, 1)[0] | some m in messages}
 	names == {"`|| true`", "`; exit 0`", "`|| exit 0`", "`set +e`"}
 }
+
+test_blanks_are_the_shell_blanks if {
+	count(buildspec_masked_failure.deny) == 3 with input as workspace(
+		build_commands([
+			"pytest;\texit 0",
+			"set\t+e",
+			"make ||\n  exit 0",
+			"trivy fs --exit-code 1 .",
+			"npm config set registry https://registry.example.com",
+			# bash reads a no-break space as part of a word: `\u00a0true` is a missing command
+			"npm test ||\u00a0true",
+		]),
+		{},
+	)
+}
