@@ -30,8 +30,6 @@
 #             - cd app && make
 package stagegate.policies.buildspec_legacy_version
 
-import data.stagegate.lib
-
 deny contains finding if {
 	some spec in input.buildspecs
 	is_string(spec.version)
@@ -41,7 +39,7 @@ deny contains finding if {
 			"%s uses buildspec version 0.1, which runs each command in its own shell; use version 0.2",
 			[spec_label(spec)],
 		),
-		"at": [{"source": lib.child(spec.source, "version"), "label": "legacy version 0.1"}],
+		"at": [{"source": spec.source, "below": ["version"], "label": "legacy version 0.1"}],
 	}
 }
 

@@ -1,5 +1,6 @@
 package stagegate.policies.buildspec_legacy_version_test
 
+import data.stagegate.lib
 import data.stagegate.policies.buildspec_legacy_version
 
 workspace(version) := {"buildspecs": {"buildspec.yml": {
@@ -18,7 +19,7 @@ test_version_0_1_is_denied if {
 
 test_finding_is_at_the_version_entry if {
 	some finding in buildspec_legacy_version.deny with input as workspace("0.1")
-	finding.at[0].source == {"file": "buildspec.yml", "path": "/version"}
+	lib.target(finding.at[0]) == {"file": "buildspec.yml", "path": "/version"}
 }
 
 test_version_0_2_passes if {
@@ -35,5 +36,5 @@ test_inline_buildspec_is_located_inside_the_template if {
 		"source": {"file": "t.yaml", "path": "/Resources/P/Properties/Source/BuildSpec#"},
 	})
 	some finding in buildspec_legacy_version.deny with input as {"buildspecs": {"k": spec}}
-	finding.at[0].source.path == "/Resources/P/Properties/Source/BuildSpec#/version"
+	lib.target(finding.at[0]).path == "/Resources/P/Properties/Source/BuildSpec#/version"
 }

@@ -31,8 +31,6 @@
 #             - npm test
 package stagegate.policies.buildspec_masked_failure
 
-import data.stagegate.lib
-
 checked_phases := {"install", "pre_build", "build"}
 
 # A command that discards its own failure.
@@ -73,7 +71,8 @@ deny contains finding if {
 			[phase, spec_label(spec)],
 		),
 		"at": [{
-			"source": lib.child(lib.child(lib.child(spec.source, "phases"), phase), "on-failure"),
+			"source": spec.source,
+			"below": ["phases", phase, "on-failure"],
 			"label": "failure ignored",
 		}],
 	}
@@ -96,7 +95,8 @@ deny contains finding if {
 			[task_name(task, list, i), spec_label(spec)],
 		),
 		"at": [{
-			"source": lib.child(lib.child(lib.child(lib.child(spec.source, "batch"), list), i), "ignore-failure"),
+			"source": spec.source,
+			"below": ["batch", list, i, "ignore-failure"],
 			"label": "failure ignored",
 		}],
 	}

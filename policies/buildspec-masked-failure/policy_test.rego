@@ -1,5 +1,6 @@
 package stagegate.policies.buildspec_masked_failure_test
 
+import data.stagegate.lib
 import data.stagegate.policies.buildspec_masked_failure
 
 command(phase, list, i, text) := {
@@ -67,7 +68,7 @@ test_on_failure_continue_is_denied_at_the_entry if {
 	}})
 	count(findings) == 1
 	some finding in findings
-	finding.at[0].source == {"file": "buildspec.yml", "path": "/phases/build/on-failure"}
+	lib.target(finding.at[0]) == {"file": "buildspec.yml", "path": "/phases/build/on-failure"}
 }
 
 test_batch_ignore_failure_is_denied_at_the_entry if {
@@ -79,7 +80,7 @@ test_batch_ignore_failure_is_denied_at_the_entry if {
 		"build-graph": [{"identifier": "e2e", "ignore-failure": "true"}],
 	}})
 	count(findings) == 2
-	paths := {f.at[0].source.path | some f in findings}
+	paths := {lib.target(f.at[0]).path | some f in findings}
 	paths == {"/batch/build-list/1/ignore-failure", "/batch/build-graph/0/ignore-failure"}
 }
 

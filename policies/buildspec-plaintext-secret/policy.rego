@@ -53,7 +53,8 @@ deny contains finding if {
 			[spec_label(spec), name, reason],
 		),
 		"at": [{
-			"source": lib.child(lib.child(lib.child(spec.source, "env"), "variables"), name),
+			"source": spec.source,
+			"below": ["env", "variables", name],
 			"label": "plain-text secret",
 		}],
 		"redact": [sprintf("%v", [value])],

@@ -1,5 +1,6 @@
 package stagegate.policies.buildspec_plaintext_secret_test
 
+import data.stagegate.lib
 import data.stagegate.policies.buildspec_plaintext_secret
 
 workspace(variables) := {"buildspecs": {"buildspec.yml": {
@@ -57,7 +58,7 @@ test_message_names_the_variable_never_the_value if {
 	contains(finding.message, "DEPLOY_KEY")
 	contains(finding.message, "a GitHub token")
 	not contains(finding.message, "ghp_")
-	finding.at[0].source == {"file": "buildspec.yml", "path": "/env/variables/DEPLOY_KEY"}
+	lib.target(finding.at[0]) == {"file": "buildspec.yml", "path": "/env/variables/DEPLOY_KEY"}
 }
 
 test_name_pattern_is_a_parameter if {

@@ -1,5 +1,6 @@
 package stagegate.policies.buildspec_remote_script_test
 
+import data.stagegate.lib
 import data.stagegate.policies.buildspec_remote_script
 
 workspace(texts) := {"buildspecs": {"buildspec.yml": {
@@ -54,7 +55,7 @@ test_verified_downloads_and_other_pipes_pass if {
 
 test_finding_is_at_the_command if {
 	some finding in buildspec_remote_script.deny with input as workspace(["npm ci", "curl -s https://x | sh"])
-	finding.at[0].source == {"file": "buildspec.yml", "path": "/phases/install/commands/1"}
+	lib.target(finding.at[0]) == {"file": "buildspec.yml", "path": "/phases/install/commands/1"}
 	contains(finding.message, "pipes a download into a shell")
 }
 

@@ -30,8 +30,6 @@
 #             java: corretto21
 package stagegate.policies.buildspec_unpinned_runtime
 
-import data.stagegate.lib
-
 deny contains finding if {
 	some spec in input.buildspecs
 	runtimes := spec.content.phases.install["runtime-versions"]
@@ -44,7 +42,11 @@ deny contains finding if {
 			"%s installs runtime %s at %s, so the version changes with the build image; pin an exact version",
 			[spec_label(spec), runtime, trim_space(version)],
 		),
-		"at": [{"source": runtime_source(spec, runtime), "label": "unpinned runtime version"}],
+		"at": [{
+			"source": spec.source,
+			"below": ["phases", "install", "runtime-versions", runtime],
+			"label": "unpinned runtime version",
+		}],
 	}
 }
 
@@ -58,11 +60,6 @@ floating(version) if {
 	major != ""
 	trim_left(major, "0123456789") == ""
 }
-
-runtime_source(spec, runtime) := lib.child(
-	lib.child(lib.child(lib.child(spec.source, "phases"), "install"), "runtime-versions"),
-	runtime,
-)
 
 spec_label(spec) := sprintf("the inline buildspec in %s", [spec.source.file]) if spec.owner == "platform"
 

@@ -1,5 +1,6 @@
 package stagegate.policies.buildspec_unpinned_runtime_test
 
+import data.stagegate.lib
 import data.stagegate.policies.buildspec_unpinned_runtime
 
 workspace(runtimes) := {"buildspecs": {"buildspec.yml": {
@@ -32,7 +33,7 @@ test_exact_versions_pass if {
 
 test_finding_is_at_the_runtime_entry if {
 	some finding in buildspec_unpinned_runtime.deny with input as workspace({"nodejs": "18.x"})
-	finding.at[0].source == {"file": "buildspec.yml", "path": "/phases/install/runtime-versions/nodejs"}
+	lib.target(finding.at[0]) == {"file": "buildspec.yml", "path": "/phases/install/runtime-versions/nodejs"}
 	contains(finding.message, "nodejs")
 }
 

@@ -79,7 +79,11 @@ deny contains finding if {
 			"pipeline action %s passes environment variable %s to CodeBuild as PLAINTEXT (%s); use type PARAMETER_STORE or SECRETS_MANAGER",
 			[lib.action_label(action), name, reason],
 		),
-		"at": [{"source": env_vars_source(action), "label": "plain-text secret"}],
+		"at": [{
+			"source": action.source,
+			"below": [configuration_key(action), "EnvironmentVariables"],
+			"label": "plain-text secret",
+		}],
 		"redact": [sprintf("%v", [object.get(variable, "value", "")])],
 	}
 }
@@ -89,10 +93,10 @@ plaintext(type) if {
 	upper(trim_space(type)) == "PLAINTEXT"
 }
 
-# The action's Configuration.EnvironmentVariables entry (`configuration` in API JSON).
-env_vars_source(action) := lib.child(lib.child(action.source, "configuration"), "EnvironmentVariables") if {
+# The action's Configuration entry (`configuration` in API JSON).
+configuration_key(action) := "configuration" if {
 	input.pipelines[action.pipeline_index].format == "api"
-} else := lib.child(lib.child(action.source, "Configuration"), "EnvironmentVariables")
+} else := "Configuration"
 
 # Why a variable is a secret, never quoting its value; undefined when it is not one.
 secret_reason(name, value) := reason if {

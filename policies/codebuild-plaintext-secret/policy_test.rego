@@ -1,5 +1,6 @@
 package stagegate.policies.codebuild_plaintext_secret_test
 
+import data.stagegate.lib
 import data.stagegate.policies.codebuild_plaintext_secret
 
 variable(i, name, value, type) := {
@@ -38,7 +39,7 @@ test_plaintext_secret_names_and_values_are_denied if {
 		variable(2, "NODE_ENV", "production", "PLAINTEXT"),
 	])
 	count(findings) == 2
-	paths := {f.at[0].source.path | some f in findings}
+	paths := {lib.target(f.at[0]).path | some f in findings}
 	paths == {
 		"/Resources/Build/Properties/Environment/EnvironmentVariables/0",
 		"/Resources/Build/Properties/Environment/EnvironmentVariables/1",
@@ -70,13 +71,13 @@ test_pipeline_action_variables_are_denied_at_the_configuration_entry if {
 	])
 	count(findings) == 1
 	some finding in findings
-	finding.at[0].source == {"file": "p.json", "path": "/pipeline/stages/0/actions/0/configuration/EnvironmentVariables"}
+	lib.target(finding.at[0]) == {"file": "p.json", "path": "/pipeline/stages/0/actions/0/configuration/EnvironmentVariables"}
 	not contains(finding.message, "0b2f9c4e")
 }
 
 test_cloudformation_actions_use_the_pascal_case_entry if {
 	some finding in codebuild_plaintext_secret.deny with input as pipeline("cloudformation", "CodeBuild", [{"name": "API_KEY", "value": "x1", "type": "PLAINTEXT"}])
-	finding.at[0].source.path == "/pipeline/stages/0/actions/0/Configuration/EnvironmentVariables"
+	lib.target(finding.at[0]).path == "/pipeline/stages/0/actions/0/Configuration/EnvironmentVariables"
 }
 
 test_undecoded_variables_and_other_providers_pass if {

@@ -45,7 +45,7 @@ deny contains finding if {
 			"CodeBuild project %s runs in privileged mode (root access to the host's Docker daemon); turn it off or allow the project by name",
 			[project_name(project)],
 		),
-		"at": [{"source": privileged_source(project), "label": "privileged mode"}],
+		"at": [{"source": project.source, "below": privileged_entry(project), "label": "privileged mode"}],
 	}
 }
 
@@ -60,12 +60,9 @@ allowed(project) if {
 }
 
 # CloudFormation: the resource is the project's source, the entry is under Properties.
-privileged_source(project) := lib.child(
-	lib.child(lib.child(project.source, "Properties"), "Environment"),
-	"PrivilegedMode",
-) if {
+privileged_entry(project) := ["Properties", "Environment", "PrivilegedMode"] if {
 	is_string(project.logical_id)
-} else := lib.child(lib.child(project.source, "environment"), "privilegedMode")
+} else := ["environment", "privilegedMode"]
 
 project_name(project) := project.name if is_string(project.name)
 

@@ -1,5 +1,6 @@
 package stagegate.policies.codebuild_privileged_mode_test
 
+import data.stagegate.lib
 import data.stagegate.policies.codebuild_privileged_mode
 
 cfn_project(name, privileged) := {
@@ -22,13 +23,13 @@ test_privileged_cloudformation_project_is_denied_at_the_entry if {
 	findings := codebuild_privileged_mode.deny with input as {"projects": {"p": cfn_project("app-build", true)}}
 	count(findings) == 1
 	some finding in findings
-	finding.at[0].source == {"file": "t.yaml", "path": "/Resources/ImageBuild/Properties/Environment/PrivilegedMode"}
+	lib.target(finding.at[0]) == {"file": "t.yaml", "path": "/Resources/ImageBuild/Properties/Environment/PrivilegedMode"}
 	contains(finding.message, "app-build")
 }
 
 test_privileged_api_project_is_denied_at_the_entry if {
 	some finding in codebuild_privileged_mode.deny with input as {"projects": {"p": api_project("app-build", true)}}
-	finding.at[0].source == {"file": "projects.json", "path": "/projects/0/environment/privilegedMode"}
+	lib.target(finding.at[0]) == {"file": "projects.json", "path": "/projects/0/environment/privilegedMode"}
 }
 
 test_unprivileged_projects_pass if {

@@ -1,5 +1,6 @@
 package stagegate.policies.deploy_without_gate_test
 
+import data.stagegate.lib
 import data.stagegate.policies.deploy_without_gate
 
 action(name, category, stage_index, run_order, roles) := {
@@ -34,8 +35,8 @@ test_parallel_gate_is_denied_and_related if {
 	])
 	count(denied) == 1
 	some f in denied
-	f.at[0].source.path == "/Deploy"
-	f.at[1].source.path == "/Checkov"
+	lib.target(f.at[0]).path == "/Deploy"
+	lib.target(f.at[1]).path == "/Checkov"
 	contains(f.message, "parallel")
 }
 

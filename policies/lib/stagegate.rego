@@ -59,13 +59,27 @@ project_of(action) := input.projects[action.project]
 action_label(action) := sprintf("%s/%s", [action.stage, action.name])
 
 # A source ref one key or index below another (the token is escaped as in paths:
-# `~` as `~0`, `/` as `~1`, `#` as `~2`).
+# `~` as `~0`, `/` as `~1`, `#` as `~2`). A finding can say the same for less work with
+# `{"source": source, "below": [key or index...]}`, which stagegate resolves: building the
+# path string costs the policy engine more than the rest of most findings.
 child(source, token) := {
 	"file": source.file,
 	"path": sprintf("%s/%s", [source.path, escape_token(sprintf("%v", [token]))]),
 }
 
 escape_token(t) := replace(replace(replace(t, "~", "~0"), "/", "~1"), "#", "~2")
+
+# The source ref a finding's `at` entry points at, `below` applied as stagegate applies it:
+# for policy tests that check where a finding lands.
+target(at) := {
+	"file": at.source.file,
+	"path": concat("", array.concat(
+		[at.source.path],
+		[sprintf("/%s", [escape_token(sprintf("%v", [token]))]) | some token in object.get(at, "below", [])],
+	)),
+} if {
+	is_object(at.source)
+} else := at
 
 # A policy parameter from governance data (`data.stagegate.params.<policy id>.<key>`),
 # or the default when the platform did not set it.

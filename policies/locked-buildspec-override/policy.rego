@@ -62,7 +62,8 @@ deny contains finding if {
 		),
 		"at": [
 			{
-				"source": lib.child(lib.child(action.source, configuration_key(pipeline)), key),
+				"source": action.source,
+				"below": [configuration_key(pipeline), key],
 				"label": "buildspec replaced here",
 			},
 			{"source": action.source, "label": "locked action"},
@@ -85,7 +86,7 @@ deny contains finding if {
 			[lib.action_label(action), project_name(project), override[2]],
 		),
 		"at": [
-			{"source": child_at(spec.source, override[1]), "label": "batch task replaces the buildspec"},
+			{"source": spec.source, "below": override[1], "label": "batch task replaces the buildspec"},
 			{"source": action.source, "label": "locked action"},
 		],
 	}
@@ -139,12 +140,6 @@ is_set(value) if {
 configuration_key(pipeline) := "configuration" if pipeline.format == "api"
 
 else := "Configuration"
-
-# The source ref four tokens below another.
-child_at(source, tokens) := lib.child(
-	lib.child(lib.child(lib.child(source, tokens[0]), tokens[1]), tokens[2]),
-	tokens[3],
-)
 
 project_name(project) := project.name if project.name != null
 

@@ -1,5 +1,6 @@
 package stagegate.policies.locked_buildspec_override_test
 
+import data.stagegate.lib
 import data.stagegate.policies.locked_buildspec_override
 
 action(locked, configuration) := {
@@ -32,13 +33,13 @@ test_no_override_passes if {
 test_configuration_override_is_denied_at_the_entry if {
 	ws := workspace("cloudformation", action(true, {"ProjectName": "x", "BuildspecOverride": "sca.yml"}), plain)
 	some f in locked_buildspec_override.deny with input as ws
-	f.at[0].source.path == "/a/Configuration/BuildspecOverride"
+	lib.target(f.at[0]).path == "/a/Configuration/BuildspecOverride"
 }
 
 test_api_override_is_located_under_lower_case_configuration if {
 	ws := workspace("api", action(true, {"ProjectName": "x", "BuildspecOverride": "sca.yml"}), plain)
 	some f in locked_buildspec_override.deny with input as ws
-	f.at[0].source.path == "/a/configuration/BuildspecOverride"
+	lib.target(f.at[0]).path == "/a/configuration/BuildspecOverride"
 }
 
 test_empty_override_and_unlocked_actions_pass if {
@@ -53,7 +54,7 @@ test_batch_tasks_with_their_own_buildspec_are_denied if {
 		"build-matrix": {"static": {"ignore-failure": false}, "dynamic": {"buildspec": ["m1.yml", "m2.yml"]}},
 	}}
 	denied := locked_buildspec_override.deny with input as workspace("cloudformation", action(true, {}), content)
-	paths := {f.at[0].source.path | some f in denied}
+	paths := {lib.target(f.at[0]).path | some f in denied}
 	paths == {
 		"/b#/batch/build-list/1/buildspec",
 		"/b#/batch/build-graph/0/buildspec",

@@ -55,7 +55,7 @@ deny contains finding if {
 			[stage.name, pipeline.name, concat(", ", labels)],
 		),
 		"at": array.concat(
-			[{"source": lib.child(stage.source, before_entry_key(pipeline)), "label": "entry condition can skip the stage"}],
+			[{"source": stage.source, "below": [before_entry_key(pipeline)], "label": "entry condition can skip the stage"}],
 			[{"source": gate.source, "label": "security gate that is skipped with the stage"} | some gate in gates],
 		),
 	}

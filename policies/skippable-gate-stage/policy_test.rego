@@ -1,5 +1,6 @@
 package stagegate.policies.skippable_gate_stage_test
 
+import data.stagegate.lib
 import data.stagegate.policies.skippable_gate_stage
 
 gate := {"name": "SCA", "stage": "Security", "roles": ["sca"], "source": {"file": "p.yaml", "path": "/s/Actions/0"}}
@@ -25,15 +26,15 @@ test_skip_on_a_gate_stage_is_denied_at_before_entry if {
 	denied := skippable_gate_stage.deny with input as workspace("cloudformation", cfn("SKIP"), [gate, build])
 	count(denied) == 1
 	some f in denied
-	f.at[0].source.path == "/s/BeforeEntry"
-	f.at[1].source.path == "/s/Actions/0"
+	lib.target(f.at[0]).path == "/s/BeforeEntry"
+	lib.target(f.at[1]).path == "/s/Actions/0"
 	count(f.at) == 2
 }
 
 test_api_keys_are_camel_case if {
 	be := {"conditions": [{"result": "SKIP", "rules": [{"name": "R"}]}]}
 	some f in skippable_gate_stage.deny with input as workspace("api", be, [gate])
-	f.at[0].source.path == "/s/beforeEntry"
+	lib.target(f.at[0]).path == "/s/beforeEntry"
 }
 
 test_fail_result_passes if {

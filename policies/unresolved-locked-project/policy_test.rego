@@ -1,5 +1,6 @@
 package stagegate.policies.unresolved_locked_project_test
 
+import data.stagegate.lib
 import data.stagegate.policies.unresolved_locked_project
 
 workspace(locked, provider, project, project_name) := {"pipelines": [{"name": "app", "stages": [{"actions": [{
@@ -18,7 +19,7 @@ test_missing_project_is_reported_with_its_name if {
 	some f in denied
 	contains(f.message, "platform-sca")
 	contains(f.message, "batch-get-projects")
-	f.at[0].source.path == "/a"
+	lib.target(f.at[0]).path == "/a"
 }
 
 test_expression_names_are_shown_as_written if {
