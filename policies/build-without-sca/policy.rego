@@ -32,10 +32,9 @@ import data.stagegate.lib
 
 # No SCA gate at all in the pipeline.
 deny contains finding if {
-	some pipeline in input.pipelines
-	count(lib.gates(pipeline, "sca")) == 0
-	some action in lib.pipeline_actions(pipeline)
-	lib.is_build(action)
+	some [pipeline, builds, gates] in pipelines
+	count(gates) == 0
+	some action in builds
 	finding := {
 		"message": sprintf(
 			"%s action %s in pipeline %s runs with no SCA gate that always runs in the pipeline",
@@ -48,11 +47,9 @@ deny contains finding if {
 # SCA gates exist but not every one finishes before the build starts: one finding per
 # build, naming every gate it does not wait for.
 deny contains finding if {
-	some pipeline in input.pipelines
-	gates := lib.gates(pipeline, "sca")
+	some [_, builds, gates] in pipelines
 	count(gates) > 0
-	some action in lib.pipeline_actions(pipeline)
-	lib.is_build(action)
+	some action in builds
 	late := [gate |
 		some gate in gates
 		not lib.precedes(gate, action)
@@ -72,6 +69,15 @@ deny contains finding if {
 		),
 	}
 }
+
+# Each pipeline with its build actions and its SCA gates, gathered once for both rules.
+pipelines := [[pipeline, builds, lib.gates(pipeline, "sca")] |
+	some pipeline in input.pipelines
+	builds := [action |
+		some action in lib.pipeline_actions(pipeline)
+		lib.is_build(action)
+	]
+]
 
 gate_refs(gate) := array.concat(
 	[{"source": gate.source, "label": "SCA gate"}],

@@ -37,9 +37,9 @@ import data.stagegate.lib
 
 # No security gate at all in the pipeline.
 deny contains finding if {
-	some pipeline in input.pipelines
-	count(pipeline_gates(pipeline)) == 0
-	some deploy in lib.pipeline_actions(pipeline)
+	some [pipeline, actions, gates] in pipelines
+	count(gates) == 0
+	some deploy in actions
 	deploy.category == "Deploy"
 	finding := {
 		"message": sprintf(
@@ -52,11 +52,11 @@ deny contains finding if {
 
 # A gate exists but does not finish before the deploy starts.
 deny contains finding if {
-	some pipeline in input.pipelines
-	some gate in pipeline_gates(pipeline)
-	some deploy in lib.pipeline_actions(pipeline)
+	some [_, actions, gates] in pipelines
+	some j, deploy in actions
 	deploy.category == "Deploy"
-	deploy != gate
+	some [i, gate] in gates
+	i != j
 	not lib.precedes(gate, deploy)
 	finding := {
 		"message": sprintf(
@@ -70,9 +70,15 @@ deny contains finding if {
 	}
 }
 
-pipeline_gates(pipeline) := [action |
-	some action in lib.pipeline_actions(pipeline)
-	lib.is_gate(action)
+# Each pipeline with its actions and its gates (each with its index among the actions, so
+# that an action is told apart from an identical one), gathered once for both rules.
+pipelines := [[pipeline, actions, gates] |
+	some pipeline in input.pipelines
+	actions := lib.pipeline_actions(pipeline)
+	gates := [[i, action] |
+		some i, action in actions
+		lib.is_gate(action)
+	]
 ]
 
 relation(gate, deploy) := "same RunOrder: they run in parallel" if {

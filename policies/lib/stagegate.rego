@@ -24,13 +24,8 @@ pipeline_actions(pipeline) := [action |
 # run order. Actions of different pipelines are never ordered.
 precedes(a, b) if {
 	a.pipeline_index == b.pipeline_index
-	a.stage_index < b.stage_index
-}
-
-precedes(a, b) if {
-	a.pipeline_index == b.pipeline_index
-	a.stage_index == b.stage_index
-	a.run_order < b.run_order
+	# arrays compare element by element: the stage first, then the run order
+	[a.stage_index, a.run_order] < [b.stage_index, b.run_order]
 }
 
 # The actions of a pipeline that are security gates of a role (sca, sast, secrets, iac).
