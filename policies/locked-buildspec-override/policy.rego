@@ -96,7 +96,9 @@ deny contains finding if {
 # that names its own buildspec.
 batch_overrides contains [key, ["batch", kind, i, "buildspec"], task] if {
 	some key, spec in input.buildspecs
-	batch := batch_section(spec)
+	is_object(spec.content)
+	batch := spec.content.batch
+	is_object(batch)
 	some kind in ["build-list", "build-graph"]
 	tasks := batch[kind]
 	is_array(tasks)
@@ -108,7 +110,9 @@ batch_overrides contains [key, ["batch", kind, i, "buildspec"], task] if {
 
 batch_overrides contains [key, ["batch", "build-matrix", part, "buildspec"], task] if {
 	some key, spec in input.buildspecs
-	batch := batch_section(spec)
+	is_object(spec.content)
+	batch := spec.content.batch
+	is_object(batch)
 	matrix := batch["build-matrix"]
 	is_object(matrix)
 	some part in ["static", "dynamic"]
@@ -116,11 +120,6 @@ batch_overrides contains [key, ["batch", "build-matrix", part, "buildspec"], tas
 	is_object(entry)
 	is_set(object.get(entry, "buildspec", null))
 	task := sprintf("build-matrix %s", [part])
-}
-
-batch_section(spec) := spec.content.batch if {
-	is_object(spec.content)
-	is_object(spec.content.batch)
 }
 
 task_name(item, i) := item.identifier if {
