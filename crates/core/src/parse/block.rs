@@ -107,6 +107,26 @@ fn is_flow_indicator(b: u8) -> bool {
     matches!(b, b',' | b'[' | b']' | b'{' | b'}')
 }
 
+/// The bytes that can end a plain scalar or make the subset give way, in block context
+/// (`[0]`) and in flow context (`[1]`): `plain_end` skips every other byte in a tight loop.
+/// NUL stands for the end of input.
+const PLAIN_STOP: [[bool; 256]; 2] = {
+    let mut table = [[false; 256]; 2];
+    let block: &[u8] = b"\n:#\0";
+    let flow: &[u8] = b"\n:#\0-?,[]{}";
+    let mut i = 0;
+    while i < block.len() {
+        table[0][block[i] as usize] = true;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < flow.len() {
+        table[1][flow[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 impl<'a> Reader<'a> {
     /// The byte at `i`, 0 past the end (the input has no NUL the subset accepts).
     fn at(&self, i: usize) -> u8 {
@@ -557,8 +577,12 @@ impl<'a> Reader<'a> {
         {
             return Err(Bail);
         }
+        let stop = &PLAIN_STOP[usize::from(flow)];
         let mut i = at;
         loop {
+            while self.s.get(i).is_some_and(|b| !stop[usize::from(*b)]) {
+                i += 1;
+            }
             match self.at(i) {
                 b'\n' | 0 if i >= self.s.len() || self.at(i) == b'\n' => return Ok(i),
                 // saphyr-parser rejects a tab after the colon
