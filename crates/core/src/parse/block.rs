@@ -107,25 +107,20 @@ fn is_flow_indicator(b: u8) -> bool {
     matches!(b, b',' | b'[' | b']' | b'{' | b'}')
 }
 
-/// The bytes that can end a plain scalar or make the subset give way, in block context
-/// (`[0]`) and in flow context (`[1]`): `plain_end` skips every other byte in a tight loop.
-/// NUL stands for the end of input.
-const PLAIN_STOP: [[bool; 256]; 2] = {
-    let mut table = [[false; 256]; 2];
-    let block: &[u8] = b"\n:#\0";
-    let flow: &[u8] = b"\n:#\0-?,[]{}";
-    let mut i = 0;
-    while i < block.len() {
-        table[0][block[i] as usize] = true;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < flow.len() {
-        table[1][flow[i] as usize] = true;
-        i += 1;
-    }
-    table
-};
+/// The bytes that can end a plain scalar or make the subset give way, as bit masks over
+/// ASCII, in block context and in flow context: `plain_end` skips every other byte in a
+/// tight loop. NUL stands for the end of input.
+const fn bit(b: u8) -> u128 {
+    1 << b
+}
+const BLOCK_STOP: u128 = bit(b'\n') | bit(b':') | bit(b'#') | bit(0);
+const FLOW_STOP: u128 =
+    BLOCK_STOP | bit(b'-') | bit(b'?') | bit(b',') | bit(b'[') | bit(b']') | bit(b'{') | bit(b'}');
+
+/// Whether `b` is in the stop mask (every stop byte is ASCII).
+fn stops(mask: u128, b: u8) -> bool {
+    b < 128 && (mask >> b) & 1 == 1
+}
 
 impl<'a> Reader<'a> {
     /// The byte at `i`, 0 past the end (the input has no NUL the subset accepts).
@@ -577,10 +572,10 @@ impl<'a> Reader<'a> {
         {
             return Err(Bail);
         }
-        let stop = &PLAIN_STOP[usize::from(flow)];
+        let stop = if flow { FLOW_STOP } else { BLOCK_STOP };
         let mut i = at;
         loop {
-            while self.s.get(i).is_some_and(|b| !stop[usize::from(*b)]) {
+            while self.s.get(i).is_some_and(|b| !stops(stop, *b)) {
                 i += 1;
             }
             match self.at(i) {
