@@ -242,8 +242,9 @@ fn handle(
 ) -> Result<(), String> {
     let mut findings = Vec::new();
     let mut fingerprints = Vec::new();
+    let fingerprinter = audit::Fingerprinter::new(target);
     for v in report.active() {
-        let fp = audit::fingerprint(target, v);
+        let fp = fingerprinter.of(v);
         fingerprints.push(fp.clone());
         if s.baseline.as_ref().is_some_and(|b| b.contains(&fp)) {
             continue;

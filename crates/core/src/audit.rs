@@ -142,20 +142,39 @@ pub fn shard(targets: Vec<Target>, k: usize, n: usize) -> Vec<Target> {
 /// A fingerprint that does not depend on where the sweep runs: target name, policy, and
 /// the logical paths of what the finding names, with files relative to the target.
 pub fn fingerprint(target: &Target, v: &Violation) -> String {
-    let root = crate::discover::display_path(&target.path);
-    let mut key = format!("{}\0{}", target.name, v.policy);
-    for t in &v.targets {
-        let file = t.file.strip_prefix(&format!("{root}/")).unwrap_or(&t.file);
-        key.push('\0');
-        key.push_str(file);
-        key.push('\0');
-        key.push_str(&t.path);
+    Fingerprinter::new(target).of(v)
+}
+
+/// Fingerprints the findings of one target, whose display path is looked up once.
+pub struct Fingerprinter<'a> {
+    target: &'a Target,
+    /// The target's display path and a `/`: what file paths below it start with.
+    prefix: String,
+}
+
+impl<'a> Fingerprinter<'a> {
+    /// For the findings of `target`.
+    pub fn new(target: &'a Target) -> Self {
+        let prefix = format!("{}/", crate::discover::display_path(&target.path));
+        Fingerprinter { target, prefix }
     }
-    if v.targets.is_empty() {
-        key.push('\0');
-        key.push_str(&v.fingerprint);
+
+    /// The finding's fingerprint, as [`fingerprint`] gives it.
+    pub fn of(&self, v: &Violation) -> String {
+        let mut key = format!("{}\0{}", self.target.name, v.policy);
+        for t in &v.targets {
+            let file = t.file.strip_prefix(&self.prefix).unwrap_or(&t.file);
+            key.push('\0');
+            key.push_str(file);
+            key.push('\0');
+            key.push_str(&t.path);
+        }
+        if v.targets.is_empty() {
+            key.push('\0');
+            key.push_str(&v.fingerprint);
+        }
+        format!("{:016x}", stable_hash(&key))
     }
-    format!("{:016x}", stable_hash(&key))
 }
 
 /// Checks every target with `jobs` threads (0: one per core), calling `sink` with each
