@@ -1,5 +1,6 @@
 package stagegate.policies.build_without_sca_test
 
+import data.stagegate.lib
 import data.stagegate.policies.build_without_sca
 
 action(name, category, stage_index, run_order, roles) := {
@@ -52,4 +53,32 @@ test_deploy_is_not_a_build if {
 		action("SCA", "Test", 0, 2, ["sca"]),
 		action("Deploy", "Deploy", 0, 1, []),
 	])
+}
+
+# The policy writes lib.is_build and lib.precedes out for speed: they must say the same.
+mixed := [
+	action("Sca", "Test", 0, 1, ["sca"]),
+	action("Compile", "Build", 0, 1, []),
+	action("Unit", "Test", 0, 2, []),
+	action("Shell", "Compute", 1, 1, []),
+	action("Lint", "Build", 1, 1, ["sast"]),
+	action("Ship", "Deploy", 1, 2, []),
+	action("Approve", "Approval", 2, 1, []),
+]
+
+test_the_written_out_build_test_is_lib_is_build if {
+	[_, builds, _] := build_without_sca.pipelines[0] with input as pipeline(mixed)
+	builds == [a | some a in mixed; lib.is_build(a)]
+}
+
+precedes(a, b) := true if lib.precedes(a, b)
+
+else := false
+
+test_the_written_out_ordering_is_lib_precedes if {
+	every a in mixed {
+		every b in mixed {
+			precedes(a, b) == ([a.stage_index, a.run_order] < [b.stage_index, b.run_order])
+		}
+	}
 }

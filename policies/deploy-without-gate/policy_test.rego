@@ -64,3 +64,15 @@ test_pipelines_without_deploys_pass if {
 		action("UnitTests", "Test", 1, 2, []),
 	])
 }
+
+# The policy writes lib.is_gate out for speed: it must say the same.
+test_the_written_out_gate_test_is_lib_is_gate if {
+	actions := [
+		action("SCA", "Test", 1, 1, ["sca"]),
+		action("Build", "Build", 1, 2, []),
+		action("Checkov", "Test", 2, 1, ["iac"]),
+		action("Deploy", "Deploy", 2, 2, []),
+	]
+	[_, _, gates] := deploy_without_gate.pipelines[0] with input as pipeline(actions)
+	gates == [[i, a] | some i, a in actions; lib.is_gate(a)]
+}
