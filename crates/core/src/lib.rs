@@ -33,6 +33,7 @@
 //! # Ok::<(), stagegate::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
 // input must never panic the library: no unwrap/expect/indexing outside tests
 #![cfg_attr(
     not(test),
