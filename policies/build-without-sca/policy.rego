@@ -3,9 +3,16 @@
 # description: |
 #   Software Composition Analysis (SCA) is the gate that stops vulnerable dependencies before
 #   anything is built from them. CodePipeline runs stages in order and, inside a stage,
-#   actions by RunOrder (missing means 1; equal means parallel). A Build or Test action that
-#   is not itself a security gate and is not strictly after every SCA gate of its pipeline
-#   runs even when SCA fails, or runs with no SCA at all.
+#   actions by RunOrder (missing means 1; equal means parallel). Every action that builds
+#   (Build, Test or Compute, whatever its name, unless it is itself a verified gate) needs a
+#   verified SCA gate that finishes before it starts, runs whenever it runs (not only under
+#   a condition, not in a stage that can be skipped without it) and scans the source it
+#   builds. Otherwise it runs even when SCA fails, or with no SCA at all.
+#
+#   A gate is verified when governance data names it (or its project), when it is an
+#   AWS-managed scanner (Amazon Inspector source code scan), or when its platform-owned
+#   (inline) buildspec runs a recognised scanner that can fail the build. A name such as
+#   "SCA" is evidence, never proof.
 # related_resources:
 #   - https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-pipeline-structure.html
 #   - https://aws.amazon.com/blogs/devops/balancing-governance-and-agility-with-aws-codebuild/
@@ -30,75 +37,75 @@ package stagegate.policies.build_without_sca
 
 import data.stagegate.lib
 
-# No SCA gate at all in the pipeline.
+# A build that no verified SCA gate protects: one finding per build, naming the SCA gates
+# that exist and why each does not protect it, and the actions that claim to be SCA gates
+# but could not be verified. A locked action is the platform's (the locked-* policies
+# check that it really is), so one that is not a verified gate is not reported again here.
 deny contains finding if {
-	some [pipeline, builds, gates] in pipelines
-	count(gates) == 0
-	some action in builds
-	finding := {
-		"message": sprintf(
-			"%s action %s in pipeline %s runs with no SCA gate that always runs in the pipeline",
-			[lower(action.category), lib.action_label(action), pipeline.name],
-		),
-		"at": [{"source": action.source, "label": "runs without any SCA gate"}],
-	}
-}
-
-# SCA gates exist but not every one finishes before the build starts: one finding per
-# build, naming every gate it does not wait for.
-deny contains finding if {
-	some [_, builds, gates] in pipelines
-	count(gates) > 0
-	some action in builds
-	# lib.precedes written out (both are of this pipeline): a call per pair costs the
-	# policy engine more than the comparison
-	late := [gate |
-		some gate in gates
-		[gate.stage_index, gate.run_order] >= [action.stage_index, action.run_order]
-	]
-	count(late) > 0
-	finding := {
-		"message": sprintf(
-			"%s action %s can start before SCA gate %s has finished (%s)",
-			[
-				lower(action.category), lib.action_label(action),
-				concat(", ", [lib.action_label(g) | some g in late]), relation(late[0], action),
-			],
-		),
-		"at": array.concat(
-			[{"source": action.source, "label": "starts before the SCA gate finishes"}],
-			[ref | some gate in late; some ref in gate_refs(gate)],
-		),
-	}
-}
-
-# Each pipeline with its build actions and its SCA gates, gathered once for both rules.
-# The build test is lib.is_build written out, for the same reason.
-pipelines := [[pipeline, builds, lib.gates(pipeline, "sca")] |
 	some pipeline in input.pipelines
-	builds := [action |
-		some action in lib.pipeline_actions(pipeline)
-		action.category in {"Build", "Test", "Compute"}
-		count(action.roles) == 0
-	]
-]
+	gates := lib.gates(pipeline, "sca")
+	some action in lib.pipeline_actions(pipeline)
+	lib.is_build(action)
+	not action.locked
+	not protected(action, gates)
+	finding := {
+		"message": message(pipeline, action, gates),
+		"at": array.concat(
+			[{"source": action.source, "label": label(gates)}],
+			array.concat(
+				[ref |
+					some gate in gates
+					some ref in gate_refs(gate, action)
+				],
+				[{"source": e.source, "label": e.reason} |
+					some claimant in lib.pipeline_actions(pipeline)
+					some e in lib.refused_claims(claimant, "sca")
+				],
+			),
+		),
+	}
+}
 
-gate_refs(gate) := array.concat(
-	[{"source": gate.source, "label": "SCA gate"}],
-	[{"source": e.source, "label": sprintf("SCA gate because it %s", [reason(e)])} |
-		some e in gate.gate_evidence
-		e.role == "sca"
-		e.source != gate.source
+protected(action, gates) if {
+	some gate in gates
+	lib.protects(gate, action)
+}
+
+message(pipeline, action, gates) := sprintf(
+	"%s action %s in pipeline %s runs with no verified SCA gate: %s %s",
+	[lower(action.category), lib.action_label(action), pipeline.name, lib.action_label(claimant), claim.reason],
+) if {
+	count(gates) == 0
+	claims := [[a, e] |
+		some a in lib.pipeline_actions(pipeline)
+		some e in lib.refused_claims(a, "sca")
+	]
+	[claimant, claim] := claims[0]
+} else := sprintf(
+	"%s action %s in pipeline %s runs with no verified SCA gate in the pipeline",
+	[lower(action.category), lib.action_label(action), pipeline.name],
+) if {
+	count(gates) == 0
+} else := sprintf(
+	"%s action %s can start without SCA gate %s having finished (%s)",
+	[
+		lower(action.category), lib.action_label(action),
+		concat(", ", [lib.action_label(g) | some g in gates]),
+		lib.unprotected_because(gates[0], action),
 	],
 )
 
-relation(gate, action) := "same RunOrder: they run in parallel" if {
-	gate.stage_index == action.stage_index
-	gate.run_order == action.run_order
-} else := "the SCA gate has a higher RunOrder" if {
-	gate.stage_index == action.stage_index
-} else := "the SCA gate is in a later stage"
+label(gates) := "runs without any verified SCA gate" if count(gates) == 0
 
-reason(e) := e.reason if startswith(e.reason, "runs")
+else := "starts before an SCA gate that protects it has finished"
 
-else := sprintf("has %s", [e.reason])
+# A gate that does not protect the build, and the evidence that made it a gate.
+gate_refs(gate, action) := array.concat(
+	[{"source": gate.source, "label": sprintf("SCA gate, but %s", [lib.unprotected_because(gate, action)])}],
+	[{"source": e.source, "label": sprintf("SCA gate because it %s", [e.reason])} |
+		some e in gate.gate_evidence
+		e.role == "sca"
+		e.accepted
+		e.source != gate.source
+	],
+)

@@ -1,8 +1,8 @@
 package stagegate.policies.build_without_sca_test
 
-import data.stagegate.lib
 import data.stagegate.policies.build_without_sca
 
+# An action as the model gives it: `is_build` and `roles` are computed by stagegate.
 action(name, category, stage_index, run_order, roles) := {
 	"name": name,
 	"category": category,
@@ -11,6 +11,10 @@ action(name, category, stage_index, run_order, roles) := {
 	"stage_index": stage_index,
 	"run_order": run_order,
 	"roles": roles,
+	"is_build": builds(category, roles),
+	"is_deploy": category == "Deploy",
+	"conditions": [],
+	"source_artifacts": ["SourceOutput"],
 	"gate_evidence": [],
 	"source": {"file": "p.yaml", "path": sprintf("/%s", [name])},
 }
@@ -55,30 +59,41 @@ test_deploy_is_not_a_build if {
 	])
 }
 
-# The policy writes lib.is_build and lib.precedes out for speed: they must say the same.
-mixed := [
-	action("Sca", "Test", 0, 1, ["sca"]),
-	action("Compile", "Build", 0, 1, []),
-	action("Unit", "Test", 0, 2, []),
-	action("Shell", "Compute", 1, 1, []),
-	action("Lint", "Build", 1, 1, ["sast"]),
-	action("Ship", "Deploy", 1, 2, []),
-	action("Approve", "Approval", 2, 1, []),
-]
-
-test_the_written_out_build_test_is_lib_is_build if {
-	[_, builds, _] := build_without_sca.pipelines[0] with input as pipeline(mixed)
-	builds == [a | some a in mixed; lib.is_build(a)]
+test_one_protecting_gate_is_enough if {
+	count(build_without_sca.deny) == 0 with input as pipeline([
+		action("SCA", "Test", 0, 1, ["sca"]),
+		action("LateScan", "Test", 0, 3, ["sca"]),
+		action("Build", "Build", 0, 2, []),
+	])
 }
 
-precedes(a, b) := true if lib.precedes(a, b)
-
-else := false
-
-test_the_written_out_ordering_is_lib_precedes if {
-	every a in mixed {
-		every b in mixed {
-			precedes(a, b) == ([a.stage_index, a.run_order] < [b.stage_index, b.run_order])
-		}
-	}
+test_a_conditional_gate_protects_only_its_branch if {
+	gate := object.union(action("SCA", "Test", 0, 1, ["sca"]), {"conditions": ["IsProd"]})
+	count(build_without_sca.deny) == 1 with input as pipeline([gate, action("Build", "Build", 0, 2, [])])
+	inside := object.union(action("Build", "Build", 0, 2, []), {"conditions": ["IsProd"]})
+	count(build_without_sca.deny) == 0 with input as pipeline([gate, inside])
 }
+
+test_a_gate_must_read_what_the_build_builds if {
+	gate := object.union(action("SCA", "Test", 0, 1, ["sca"]), {"source_artifacts": ["OtherRepo"]})
+	count(build_without_sca.deny) == 1 with input as pipeline([gate, action("Build", "Build", 0, 2, [])])
+}
+
+test_a_claimed_gate_is_named_in_the_finding if {
+	claimant := object.union(action("SCA", "Test", 0, 1, []), {"gate_evidence": [{
+		"role": "sca",
+		"accepted": false,
+		"reason": "named like SCA (action name \"SCA\"), but its project runs the repository's buildspec.yml",
+		"source": {"file": "p.yaml", "path": "/SCA"},
+	}]})
+	some finding in build_without_sca.deny with input as pipeline([claimant, action("Build", "Build", 0, 2, [])])
+	some at in finding.at
+	contains(at.label, "named like SCA")
+}
+
+builds(category, roles) if {
+	count(roles) == 0
+	category in {"Build", "Test", "Compute"}
+}
+
+default builds(_, _) := false

@@ -3,9 +3,11 @@
 # description: |
 #   A security gate (SCA, SAST, secrets detection, IaC scan) only protects what runs after
 #   it. CodePipeline runs stages in order and, inside a stage, actions by RunOrder (missing
-#   means 1; equal means parallel). A Deploy action that is not strictly after every
-#   security gate of its pipeline ships the change even when a gate fails, and a pipeline
-#   with no gate at all deploys code nobody scanned.
+#   means 1; equal means parallel). A Deploy action (whatever its name) that does not start
+#   after every verified security gate of its pipeline has finished, each running whenever
+#   the deploy runs and reading what it deploys, ships the change even when a gate fails;
+#   a pipeline with no verified gate at all deploys code nobody scanned. Gates are verified
+#   as for build-without-sca: names are evidence, never proof.
 # related_resources:
 #   - https://docs.aws.amazon.com/codepipeline/latest/userguide/reference-pipeline-structure.html
 #   - https://docs.aws.amazon.com/codepipeline/latest/userguide/concepts.html
@@ -35,57 +37,50 @@ package stagegate.policies.deploy_without_gate
 
 import data.stagegate.lib
 
-# No security gate at all in the pipeline.
+# No verified security gate in the pipeline.
 deny contains finding if {
-	some [pipeline, actions, gates] in pipelines
+	some pipeline in input.pipelines
+	gates := verified_gates(pipeline)
 	count(gates) == 0
-	some deploy in actions
-	deploy.category == "Deploy"
+	some deploy in lib.pipeline_actions(pipeline)
+	lib.is_deploy(deploy)
 	finding := {
 		"message": sprintf(
-			"deploy action %s in pipeline %s runs with no security gate in the pipeline",
+			"deploy action %s in pipeline %s runs with no verified security gate in the pipeline",
 			[lib.action_label(deploy), pipeline.name],
 		),
-		"at": [{"source": deploy.source, "label": "deploys without any security gate"}],
+		"at": [{"source": deploy.source, "label": "deploys without any verified security gate"}],
 	}
 }
 
-# A gate exists but does not finish before the deploy starts.
+# Verified gates that do not protect the deploy: one finding per deploy, naming them all.
 deny contains finding if {
-	some [_, actions, gates] in pipelines
-	some j, deploy in actions
-	deploy.category == "Deploy"
-	some [i, gate] in gates
-	i != j
-	# lib.precedes written out (both are of this pipeline): a call per pair costs the
-	# policy engine more than the comparison
-	[gate.stage_index, gate.run_order] >= [deploy.stage_index, deploy.run_order]
+	some pipeline in input.pipelines
+	some deploy in lib.pipeline_actions(pipeline)
+	lib.is_deploy(deploy)
+	late := [gate |
+		some gate in verified_gates(pipeline)
+		gate.source != deploy.source
+		not lib.protects(gate, deploy)
+	]
+	count(late) > 0
 	finding := {
 		"message": sprintf(
-			"deploy action %s can start before security gate %s (%s) has finished (%s)",
-			[lib.action_label(deploy), lib.action_label(gate), concat(", ", sort(gate.roles)), relation(gate, deploy)],
+			"deploy action %s can start without security gate %s having finished (%s)",
+			[
+				lib.action_label(deploy),
+				concat(", ", [sprintf("%s (%s)", [lib.action_label(g), concat(", ", sort(g.roles))]) | some g in late]),
+				lib.unprotected_because(late[0], deploy),
+			],
 		),
-		"at": [
-			{"source": deploy.source, "label": "starts before the security gate finishes"},
-			{"source": gate.source, "label": "security gate"},
-		],
+		"at": array.concat(
+			[{"source": deploy.source, "label": "starts before the security gate finishes"}],
+			[{"source": gate.source, "label": "security gate"} | some gate in late],
+		),
 	}
 }
 
-# Each pipeline with its actions and its gates (each with its index among the actions, so
-# that an action is told apart from an identical one), gathered once for both rules.
-pipelines := [[pipeline, actions, gates] |
-	some pipeline in input.pipelines
-	actions := lib.pipeline_actions(pipeline)
-	gates := [[i, action] |
-		some i, action in actions
-		count(action.roles) > 0 # lib.is_gate, written out for the same reason
-	]
+verified_gates(pipeline) := [action |
+	some action in lib.pipeline_actions(pipeline)
+	lib.is_gate(action)
 ]
-
-relation(gate, deploy) := "same RunOrder: they run in parallel" if {
-	gate.stage_index == deploy.stage_index
-	gate.run_order == deploy.run_order
-} else := "the gate has a higher RunOrder" if {
-	gate.stage_index == deploy.stage_index
-} else := "the gate is in a later stage"

@@ -11,6 +11,10 @@ action(name, category, stage_index, run_order, roles) := {
 	"stage_index": stage_index,
 	"run_order": run_order,
 	"roles": roles,
+	"is_build": builds(category, roles),
+	"is_deploy": category == "Deploy",
+	"conditions": [],
+	"source_artifacts": ["SourceOutput"],
 	"source": {"file": "p.yaml", "path": sprintf("/%s", [name])},
 }
 
@@ -65,14 +69,27 @@ test_pipelines_without_deploys_pass if {
 	])
 }
 
-# The policy writes lib.is_gate out for speed: it must say the same.
-test_the_written_out_gate_test_is_lib_is_gate if {
-	actions := [
-		action("SCA", "Test", 1, 1, ["sca"]),
-		action("Build", "Build", 1, 2, []),
+test_one_finding_per_deploy_names_every_late_gate if {
+	denied := deploy_without_gate.deny with input as pipeline([
+		action("Deploy", "Deploy", 1, 1, []),
+		action("SAST", "Test", 2, 1, ["sast"]),
 		action("Checkov", "Test", 2, 1, ["iac"]),
-		action("Deploy", "Deploy", 2, 2, []),
-	]
-	[_, _, gates] := deploy_without_gate.pipelines[0] with input as pipeline(actions)
-	gates == [[i, a] | some i, a in actions; lib.is_gate(a)]
+	])
+	count(denied) == 1
+	some f in denied
+	count(f.at) == 3
 }
+
+test_a_deploy_named_like_a_scanner_is_a_deploy if {
+	count(deploy_without_gate.deny) == 1 with input as pipeline([
+		action("DeployCfnNag", "Deploy", 1, 1, []),
+		action("SCA", "Test", 2, 1, ["sca"]),
+	])
+}
+
+builds(category, roles) if {
+	count(roles) == 0
+	category in {"Build", "Test", "Compute"}
+}
+
+default builds(_, _) := false

@@ -28,24 +28,74 @@ precedes(a, b) if {
 	[a.stage_index, a.run_order] < [b.stage_index, b.run_order]
 }
 
-# The actions of a pipeline that are security gates of a role (sca, sast, secrets, iac).
-# A gate that exists only under a CloudFormation condition may not run, so it does not count.
+# The verified security gates of a role (sca, sast, secrets, iac) in a pipeline. An action
+# is a gate only when stagegate verified it (`roles`): governance data names it, it is an
+# AWS-managed scanner, or its platform-owned buildspec runs a scanner that can fail the
+# build. Names alone never make a gate (they show in `claimed_roles`).
 gates(pipeline, role) := [action |
 	some stage in pipeline.stages
 	some action in stage.actions
 	role in action.roles
-	not action.conditional
 ]
 
-# An action that is a security gate of any role.
+# An action that is a verified security gate of any role.
 is_gate(action) if count(action.roles) > 0
 
-# An action that builds or tests code: Build, Test or Compute (V2 Commands, shell on the
-# source) category and not itself a gate.
-is_build(action) if {
-	action.category in {"Build", "Test", "Compute"}
-	count(action.roles) == 0
+# An action that is a verified gate, or claims to be one (by its name or commands) without
+# being verified: for policies about where gates are placed.
+is_or_claims_gate(action) if count(action.roles) > 0
+
+is_or_claims_gate(action) if count(object.get(action, "claimed_roles", [])) > 0
+
+# An action that runs code for ordering purposes: a Build, Test or Compute action that is
+# not a verified gate, whatever its name (computed by stagegate as `is_build`).
+is_build(action) if action.is_build
+
+# A Deploy action, whatever its name.
+is_deploy(action) if action.is_deploy
+
+# gate protects action: the gate finishes before the action starts, runs whenever the
+# action runs (each of its conditions, such as a skippable stage or an Fn::If branch, is
+# one of the action's too), and reads every source the action builds from.
+protects(gate, action) if {
+	precedes(gate, action)
+	every condition in gate.conditions {
+		condition in action.conditions
+	}
+	every artifact in action.source_artifacts {
+		artifact in gate.source_artifacts
+	}
 }
+
+# Why a gate does not protect an action, in words, for messages.
+unprotected_because(gate, action) := "they run in parallel (same RunOrder)" if {
+	gate.stage_index == action.stage_index
+	gate.run_order == action.run_order
+} else := "the gate has a higher RunOrder" if {
+	gate.stage_index == action.stage_index
+	gate.run_order > action.run_order
+} else := "the gate is in a later stage" if {
+	gate.stage_index > action.stage_index
+} else := sprintf("the gate may not run when it does (%s)", [concat(", ", missing_conditions(gate, action))]) if {
+	count(missing_conditions(gate, action)) > 0
+} else := sprintf("the gate does not read %s, which it builds from", [concat(", ", missing_sources(gate, action))])
+
+missing_conditions(gate, action) := [c |
+	some c in gate.conditions
+	not c in action.conditions
+]
+
+missing_sources(gate, action) := [a |
+	some a in action.source_artifacts
+	not a in gate.source_artifacts
+]
+
+# The evidence that an action claims a role it was not verified for, with why not.
+refused_claims(action, role) := [e |
+	some e in action.gate_evidence
+	e.role == role
+	not e.accepted
+]
 
 # The CodeBuild project an action runs, when it is among the inputs.
 project_of(action) := input.projects[action.project]

@@ -45,7 +45,7 @@ deny contains finding if {
 	skippable(stage.before_entry)
 	gates := [gate |
 		some gate in stage.actions
-		lib.is_gate(gate)
+		lib.is_or_claims_gate(gate)
 	]
 	count(gates) > 0
 	labels := sort([lib.action_label(gate) | some gate in gates])

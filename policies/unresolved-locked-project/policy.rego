@@ -5,14 +5,16 @@
 #   stagegate checks that in the action's CodeBuild project. When the project named by the
 #   action is not among the checked files (a project created elsewhere, imported from
 #   another stack, or named by an expression that cannot be resolved), its buildspec
-#   cannot be verified, and the locked-buildspec policies pass it unchecked.
+#   cannot be verified, and the check fails closed: the action is no gate, and this is an
+#   error. A project the platform declares in governance data (`gates.projects`) needs no
+#   definition among the checked files.
 # related_resources:
 #   - https://docs.aws.amazon.com/codepipeline/latest/userguide/action-reference-CodeBuild.html
 #   - https://docs.aws.amazon.com/cli/latest/reference/codebuild/batch-get-projects.html
 #   - https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-codebuild-project.html
 # custom:
 #   id: unresolved-locked-project
-#   severity: warning
+#   severity: error
 #   waivable: false
 #   remediation: |
 #     Check the project together with the pipeline: add the template that declares it, or
@@ -33,13 +35,15 @@ deny contains finding if {
 	some action in lib.actions
 	action.locked
 	action.provider == "CodeBuild"
-	object.get(action, "project", null) == null
+	action.project == null
+	count(action.project_candidates) == 0
+	not lib.is_gate(action)
 	finding := {
 		"message": sprintf(
-			"locked action %s runs CodeBuild project %s, which is not among the checked files, so its buildspec cannot be verified; add the project's template or `aws codebuild batch-get-projects` output to the checked files",
-			[lib.action_label(action), project_name(action)],
+			"locked action %s runs CodeBuild project %s, which %s, so its buildspec cannot be verified; add the project's template or `aws codebuild batch-get-projects` output to the checked files, or declare the project in governance data",
+			[lib.action_label(action), project_name(action), object.get(action, "project_unresolved", "is not among the checked files")],
 		),
-		"at": [{"source": action.source, "label": "project not found among the checked files"}],
+		"at": [{"source": action.source, "label": "project cannot be verified"}],
 	}
 }
 

@@ -10,6 +10,8 @@ workspace(locked, provider, project, project_name) := {"pipelines": [{"name": "a
 	"locked": locked,
 	"project": project,
 	"project_name": project_name,
+	"project_candidates": [],
+	"roles": [],
 	"source": {"file": "p.yaml", "path": "/a"},
 }]}]}]}
 
@@ -25,6 +27,12 @@ test_missing_project_is_reported_with_its_name if {
 test_expression_names_are_shown_as_written if {
 	some f in unresolved_locked_project.deny with input as workspace(true, "CodeBuild", null, "{\"Fn::ImportValue\":\"sca\"}")
 	contains(f.message, "Fn::ImportValue")
+}
+
+test_governance_verified_gate_passes if {
+	ws := workspace(true, "CodeBuild", null, "platform-sca")
+	action := object.union(ws.pipelines[0].stages[0].actions[0], {"roles": ["sca"]})
+	count(unresolved_locked_project.deny) == 0 with input as {"pipelines": [{"name": "app", "stages": [{"actions": [action]}]}]}
 }
 
 test_missing_project_name_is_still_reported if {

@@ -129,6 +129,7 @@ impl Governance {
         {
             gates.name_patterns.clear();
             gates.command_patterns.clear();
+            gates.builtin_scanners = None;
         }
         for (key, target) in [("name-patterns", 0), ("command-patterns", 1)] {
             for role in g
@@ -138,7 +139,14 @@ impl Governance {
             {
                 for p in role.value.items() {
                     let text = p.as_str().unwrap_or_default();
-                    match Regex::new(&format!("(?i){text}")) {
+                    // a command pattern reads a command from its program on, so a scanner named
+                    // in an argument (`echo scanner`) does not match
+                    let pattern = if target == 0 {
+                        format!("(?i){text}")
+                    } else {
+                        format!("(?i)^(?:{text})")
+                    };
+                    match Regex::new(&pattern) {
                         Ok(re) => {
                             let list = if target == 0 {
                                 &mut gates.name_patterns
@@ -167,6 +175,20 @@ impl Governance {
                 project: s("project"),
                 roles: a.strings("roles"),
                 locked: a.get("locked").and_then(Node::as_str).map(|v| v == "true"),
+            });
+        }
+        for p in g
+            .and_then(|g| g.get("projects"))
+            .map(Node::items)
+            .unwrap_or_default()
+        {
+            gates.projects.push(crate::model::ProjectGate {
+                name: p
+                    .get("name")
+                    .and_then(Node::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                roles: p.strings("roles"),
             });
         }
         if root.get("locked-roles").is_some() {

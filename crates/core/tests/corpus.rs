@@ -139,9 +139,17 @@ fn cross_stack_import_stays_visibly_unresolved() {
             a.project_name
                 .as_deref()
                 .unwrap_or("")
-                .contains("Fn::ImportValue"),
+                .contains("ImportValue"),
             "{:?}",
             a.project_name
+        );
+        assert!(
+            a.project_unresolved
+                .as_deref()
+                .unwrap_or("")
+                .contains("imported from another stack"),
+            "{:?}",
+            a.project_unresolved
         );
     }
 }

@@ -83,6 +83,7 @@ pub(crate) fn normalize(
                 if let Some(text) = literal(cmds).filter(|_| !cmds.is_null()) {
                     commands.push(Command {
                         phase: (*phase).to_string(),
+                        finally: list == "finally",
                         text,
                         source: SourceRef::new(file, &list_path),
                     });
@@ -91,6 +92,7 @@ pub(crate) fn normalize(
                     if let Some(text) = literal(c) {
                         commands.push(Command {
                             phase: (*phase).to_string(),
+                            finally: list == "finally",
                             text,
                             source: SourceRef::new(file, &list_path.join(i)),
                         });
@@ -112,6 +114,7 @@ pub(crate) fn normalize(
         version,
         commands,
         runtime_versions,
+        repository_code: Vec::new(),
         content: root.to_json(),
         source: SourceRef::new(file, base),
     }

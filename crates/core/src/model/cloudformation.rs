@@ -2,47 +2,20 @@
 
 use super::{codebuild, codepipeline, literal, Builder};
 use crate::parse::{Document, Node, PathBuf};
-use std::collections::HashMap;
 
 /// What a template declares that other values refer to.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct TemplateContext {
-    /// Parameter defaults that are literal strings.
-    pub parameter_defaults: HashMap<String, String>,
-    /// Resource types by logical id.
-    pub resource_types: HashMap<String, String>,
-}
+pub(crate) type TemplateContext = super::resolve::Scope;
 
 impl TemplateContext {
-    /// A string value when it is literal or made only of parameters with defaults.
+    /// A string value for linking names: literal, or resolved to one value (a parameter
+    /// default is accepted here, and said so in the evidence).
     pub(crate) fn resolve_string(&self, node: &Node) -> Option<String> {
-        if let Some(s) = literal(node) {
-            return Some(s);
-        }
-        if node.entries().len() != 1 {
-            return None;
-        }
-        if let Some(name) = node.get("Ref").and_then(Node::as_str) {
-            return self.parameter_defaults.get(name).cloned();
-        }
-        let template = node.get("Fn::Sub").and_then(Node::as_str)?;
-        let mut out = String::new();
-        let mut rest = template;
-        while let Some((before, after)) = rest.split_once("${") {
-            out.push_str(before);
-            let (inner, tail) = after.split_once('}')?;
-            match inner.strip_prefix('!') {
-                Some(lit) => {
-                    out.push_str("${");
-                    out.push_str(lit);
-                    out.push('}');
-                }
-                None => out.push_str(self.parameter_defaults.get(inner)?),
+        match self.resolve(node) {
+            super::resolve::Resolved::Known { values, .. } if values.len() == 1 => {
+                values.into_iter().next()
             }
-            rest = tail;
+            _ => None,
         }
-        out.push_str(rest);
-        Some(out)
     }
 }
 
@@ -50,13 +23,21 @@ impl TemplateContext {
 pub(crate) fn normalize(b: &mut Builder<'_>, doc: &Document, root: &Node) {
     let file = doc.file.path.clone();
     let mut ctx = TemplateContext::default();
-    if let Some(params) = root.get("Parameters") {
-        for p in params.entries() {
-            if let Some(default) = p.value.get("Default").and_then(literal) {
-                ctx.parameter_defaults.insert(p.key.clone(), default);
-            }
-        }
+    for p in root
+        .get("Parameters")
+        .map(Node::entries)
+        .unwrap_or_default()
+    {
+        let ssm = p
+            .value
+            .get("Type")
+            .and_then(Node::as_str)
+            .is_some_and(|t| t.starts_with("AWS::SSM::"));
+        let default = p.value.get("Default").and_then(literal);
+        ctx.parameters
+            .insert(p.key.clone(), super::resolve::Parameter { default, ssm });
     }
+    ctx.mappings = root.get("Mappings").cloned();
     let resources = root.get("Resources");
     for r in resources.map(Node::entries).unwrap_or_default() {
         if let Some(t) = r.value.get("Type").and_then(Node::as_str) {

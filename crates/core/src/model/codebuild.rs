@@ -29,13 +29,17 @@ pub(crate) fn normalize(
         },
         None => (None, None),
     };
-    let key = format!(
+    let mut key = format!(
         "{file}:{}",
         logical_id
             .map(str::to_string)
             .or_else(|| name.clone())
             .unwrap_or_else(|| path.0.clone())
     );
+    // two entries of one name in one file are two definitions, not one
+    if b.out.workspace.projects.contains_key(&key) {
+        key = format!("{file}:{}", path.0);
+    }
     let source_entry = field(node, "Source");
     let source_type = source_entry
         .and_then(|(s, _)| field(s, "Type"))

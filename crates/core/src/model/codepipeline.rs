@@ -1,6 +1,7 @@
 //! normalize: a pipeline declaration (CloudFormation `Properties` or API `pipeline`) ->
 //! [`Pipeline`], stages in order, actions with `run_order` defaulting to 1.
 
+use super::resolve::Resolved;
 use super::{
     display, field, link::PendingLink, list_items, literal, Action, Builder, Pipeline, SourceRef,
     Stage,
@@ -30,9 +31,12 @@ pub(crate) fn normalize(b: &mut Builder<'_>, file: &str, decl: &Node, path: Path
                     (pipeline_index, item.index),
                     &name,
                 );
-                stage.conditional = item.conditional;
+                stage.conditional = !item.conditions.is_empty();
                 for action in &mut stage.actions {
-                    action.conditional |= item.conditional;
+                    action.conditional |= stage.conditional;
+                    let mut conditions = item.conditions.clone();
+                    conditions.append(&mut action.conditions);
+                    action.conditions = conditions;
                 }
                 stages.push(stage);
             }
@@ -77,7 +81,8 @@ fn build_stage(
                 else {
                     continue;
                 };
-                action.conditional = item.conditional;
+                action.conditional = !item.conditions.is_empty();
+                action.conditions = item.conditions;
                 action.pipeline = pipeline_name.to_string();
                 action.pipeline_index = pipeline_index;
                 action.stage = stage_name.clone();
@@ -102,14 +107,25 @@ fn build_stage(
         None if stage.is_map() => b.error(file, stage.span, "stage has no `Actions`"),
         None => {}
     }
-    Stage {
+    let mut out = Stage {
         index: stage_index,
         name: stage_name,
         actions,
         before_entry: field(stage, "BeforeEntry").map_or(Json::Null, |(n, _)| n.to_json()),
+        skippable: false,
+        failure_continues: false,
         conditional: false,
         source: SourceRef::new(file, &stage_path),
-    }
+    };
+    super::conditions::stage_conditions(
+        b,
+        file,
+        stage,
+        &stage_path,
+        &mut out,
+        (pipeline_index, pipeline_name),
+    );
+    out
 }
 
 fn build_action<'n>(
@@ -122,6 +138,7 @@ fn build_action<'n>(
         b.error(file, node.span, "an action must be a mapping");
         return None;
     }
+    let name = field(node, "Name").map_or_else(String::new, |(n, _)| display(n));
     let type_id = field(node, "ActionTypeId").map(|(n, _)| n);
     if type_id.is_none_or(|t| !t.is_map()) {
         b.error(
@@ -130,34 +147,118 @@ fn build_action<'n>(
             "action has no `ActionTypeId` mapping (category, owner, provider)",
         );
     }
-    let type_field = |k: &str| {
-        type_id
-            .and_then(|t| field(t, k))
-            .map_or_else(String::new, |(n, _)| display(n))
-    };
-    let run_order = match field(node, "RunOrder") {
-        None => 1,
-        Some((n, key)) => {
-            let text = b
-                .templates
-                .get(file)
-                .and_then(|t| t.resolve_string(n))
-                .or_else(|| literal(n));
-            match text.as_deref().map(str::trim).map(str::parse::<i64>) {
-                Some(Ok(v)) if (1..=999).contains(&v) => v,
-                _ => {
-                    b.error(
+    let variants = type_id.map(type_variants).unwrap_or_default();
+    let mut types = ActionType::default();
+    for (part, valid) in [
+        ("Category", CATEGORIES),
+        ("Owner", OWNERS),
+        ("Provider", &[][..]),
+    ] {
+        let mut values: Vec<String> = Vec::new();
+        let mut known = true;
+        for t in &variants {
+            let Some((n, key)) = field(t, part) else {
+                continue;
+            };
+            match b.resolve(file, n) {
+                Resolved::Known {
+                    values: v,
+                    assumed: false,
+                } => {
+                    for value in v {
+                        if !valid.is_empty() && !valid.contains(&value.as_str()) {
+                            b.error(
+                                file,
+                                n.span,
+                                format!(
+                                    "`{key}` must be one of {}, got `{value}`",
+                                    valid.join(", ")
+                                ),
+                            );
+                        }
+                        if !values.contains(&value) {
+                            values.push(value);
+                        }
+                    }
+                }
+                Resolved::Known { assumed: true, .. } => {
+                    known = false;
+                    b.unresolved(
                         file,
-                        n.span,
-                        format!(
-                            "`{key}` must be an integer from 1 to 999, got `{}`",
-                            display(n)
-                        ),
+                        (node, path),
+                        n,
+                        format!("the {} of action {name}", part.to_lowercase()),
+                        "only a parameter default supplies it, and the stack may be deployed with another value".into(),
                     );
-                    1
+                }
+                Resolved::Unknown(why) => {
+                    known = false;
+                    b.unresolved(
+                        file,
+                        (node, path),
+                        n,
+                        format!("the {} of action {name}", part.to_lowercase()),
+                        why,
+                    );
                 }
             }
         }
+        let slot = match part {
+            "Category" => &mut types.categories,
+            "Owner" => &mut types.owners,
+            _ => &mut types.providers,
+        };
+        *slot = if known { values } else { Vec::new() };
+    }
+    let run_order = match field(node, "RunOrder") {
+        None => 1,
+        Some((n, key)) => match b.resolve(file, n) {
+            Resolved::Known { values, assumed } if values.len() == 1 => {
+                let text = values.first().map_or("", |v| v.trim());
+                match text.parse::<i64>() {
+                    Ok(v) if (1..=999).contains(&v) => {
+                        if assumed {
+                            b.unresolved(
+                                file,
+                                (node, path),
+                                n,
+                                format!("the run order of action {name}"),
+                                "only a parameter default supplies it, and the stack may be deployed with another value".into(),
+                            );
+                        }
+                        v
+                    }
+                    _ => {
+                        b.error(
+                            file,
+                            n.span,
+                            format!("`{key}` must be an integer from 1 to 999, got `{text}`"),
+                        );
+                        1
+                    }
+                }
+            }
+            Resolved::Known { .. } => {
+                b.unresolved(
+                    file,
+                    (node, path),
+                    n,
+                    format!("the run order of action {name}"),
+                    "it depends on a condition (`Fn::If`)".into(),
+                );
+                1
+            }
+            Resolved::Unknown(why) => {
+                b.unresolved(
+                    file,
+                    (node, path),
+                    n,
+                    format!("the run order of action {name}"),
+                    why,
+                );
+                1
+            }
+        },
     };
     let mut configuration = Map::new();
     let mut project_node = None;
@@ -194,28 +295,84 @@ fn build_action<'n>(
             })
             .unwrap_or_default()
     };
+    let one = |v: &[String]| match v {
+        [only] => only.clone(),
+        [] => String::new(),
+        many => many.join("|"),
+    };
     let action = Action {
-        name: field(node, "Name").map_or_else(String::new, |(n, _)| display(n)),
+        name,
         pipeline: String::new(),
         pipeline_index: 0,
         stage: String::new(),
         stage_index: 0,
-        category: type_field("Category"),
-        owner: type_field("Owner"),
-        provider: type_field("Provider"),
+        category: one(&types.categories),
+        owner: one(&types.owners),
+        provider: one(&types.providers),
+        origin: "action".into(),
         run_order,
         configuration,
+        namespace: field(node, "Namespace").map(|(n, _)| display(n)),
         input_artifacts: artifacts("InputArtifacts"),
         output_artifacts: artifacts("OutputArtifacts"),
         project: None,
         project_name: project_node.map(display),
+        project_unresolved: None,
+        project_candidates: Vec::new(),
         roles: Vec::new(),
+        claimed_roles: Vec::new(),
         gate_evidence: Vec::new(),
         locked: false,
+        is_build: false,
+        is_deploy: false,
         conditional: false,
+        conditions: Vec::new(),
+        source_artifacts: Vec::new(),
+        environment_overrides: Vec::new(),
+        types,
         source: SourceRef::new(file, path),
     };
     Some((action, project_node))
+}
+
+/// The action categories CodePipeline accepts.
+const CATEGORIES: &[&str] = &[
+    "Source", "Build", "Test", "Deploy", "Approval", "Invoke", "Compute",
+];
+/// The action owners CodePipeline accepts.
+const OWNERS: &[&str] = &["AWS", "ThirdParty", "Custom"];
+
+/// The resolved parts of an action's type: every value each can take (several under
+/// `Fn::If`), or none when one cannot be resolved.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ActionType {
+    pub categories: Vec<String>,
+    pub owners: Vec<String>,
+    pub providers: Vec<String>,
+}
+
+impl ActionType {
+    /// The type is known and single: `(category, owner, provider)`.
+    pub(crate) fn single(&self) -> Option<(&str, &str, &str)> {
+        match (&self.categories[..], &self.owners[..], &self.providers[..]) {
+            ([c], [o], [p]) => Some((c, o, p)),
+            _ => None,
+        }
+    }
+}
+
+/// The mappings an `ActionTypeId` may be: itself, or each branch of an `Fn::If`.
+fn type_variants(node: &Node) -> Vec<&Node> {
+    match node.get("Fn::If").filter(|_| node.entries().len() == 1) {
+        Some(args) => args
+            .items()
+            .iter()
+            .skip(1)
+            .take(2)
+            .flat_map(type_variants)
+            .collect(),
+        None => vec![node],
+    }
 }
 
 /// CodeBuild action `EnvironmentVariables` is a JSON-encoded string; decoded here so that

@@ -1,7 +1,8 @@
 //! normalize: recognise security gates (SCA, SAST, secrets, IaC scans) by action, provider
 //! and project names, and by the tools their inline buildspecs run.
 
-use super::{Evidence, Workspace};
+use super::scanners::{self, Scan};
+use super::{shell, Evidence, SourceRef, Workspace};
 use regex::Regex;
 
 /// Rules that make an action a gate of a role, and which roles are locked.
@@ -9,8 +10,13 @@ use regex::Regex;
 pub struct GateRules {
     /// (role, pattern over a normalized name: lower case, words split by spaces).
     pub name_patterns: Vec<(String, Regex)>,
-    /// (role, pattern over a lower-cased buildspec command).
+    /// (role, pattern over a simple command as it runs: the program, then its arguments;
+    /// anchored at the program). Added to the built-in scanners.
     pub command_patterns: Vec<(String, Regex)>,
+    /// The built-in scanner table is used (`Some`); governance data may turn it off.
+    pub builtin_scanners: Option<()>,
+    /// Projects governance data declares as gates.
+    pub projects: Vec<ProjectGate>,
     /// Roles whose actions are locked by the platform.
     pub locked_roles: Vec<String>,
     /// Actions named in governance data.
@@ -53,24 +59,9 @@ impl Default for GateRules {
                     r"\b(iac (scan|scanning|security|check)|checkov|cfn nag|cfn guard|tfsec|cdk nag|kics|terrascan)\b",
                 ),
             ]),
-            command_patterns: build(&[
-                (
-                    "sca",
-                    r"(dependency-check|\bsnyk (test|monitor)\b|\btrivy (fs|filesystem|image|repo|repository|rootfs|sbom)\b|\bgrype\b|\bosv-scanner\b|\bnpm audit\b|\byarn audit\b|\bpip-audit\b|\bsafety check\b)",
-                ),
-                (
-                    "sast",
-                    r"\b(semgrep|bandit|sonar-scanner|codeql|brakeman|gosec)\b",
-                ),
-                (
-                    "secrets",
-                    r"\b(gitleaks|trufflehog|detect-secrets|git secrets)\b",
-                ),
-                (
-                    "iac",
-                    r"(\bcheckov\b|\bcfn_nag|\bcfn-nag|\btfsec\b|\bkics\b|\bterrascan\b|\bcfn-guard\b|\btrivy config\b)",
-                ),
-            ]),
+            builtin_scanners: Some(()),
+            projects: Vec::new(),
+            command_patterns: Vec::new(),
             locked_roles: vec!["sca".to_string()],
             assignments: Vec::new(),
         }
@@ -102,85 +93,683 @@ pub fn normalize_name(name: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Sets `roles`, `gate_evidence` and `locked` on every action.
-pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
-    for pipeline in &mut ws.pipelines {
-        for stage in &mut pipeline.stages {
-            for action in &mut stage.actions {
-                let mut evidence = Vec::new();
-                let mut names = vec![
-                    ("action name", action.name.clone(), action.source.clone()),
-                    (
-                        "action provider",
-                        action.provider.clone(),
-                        action.source.clone(),
+/// A project the platform declares as a gate in governance data (`gates.projects`),
+/// defined outside the checked files or within them.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectGate {
+    /// The CodeBuild project name.
+    pub name: String,
+    /// Roles it verifies.
+    pub roles: Vec<String>,
+}
+
+/// Environment variables that change what a shell or an interpreter runs before or
+/// instead of the buildspec's commands.
+const OVERRIDING_VARIABLES: &[&str] = &[
+    "BASH_ENV",
+    "ENV",
+    "PATH",
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "LD_AUDIT",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PS4",
+    "PROMPT_COMMAND",
+    "IFS",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PYTHONHOME",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "PERL5OPT",
+    "PERL5LIB",
+    "RUBYOPT",
+    "RUBYLIB",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "MAVEN_OPTS",
+    "GRADLE_OPTS",
+    "NPM_CONFIG_USERCONFIG",
+    "HOME",
+    "GIT_CONFIG_GLOBAL",
+];
+
+/// What a platform-owned command list verifies.
+#[derive(Debug, Default)]
+struct Analysis {
+    /// (role, reason, source) of each scanner that runs and can fail the build.
+    gates: Vec<(String, String, SourceRef)>,
+    /// Why a scanner that appears does not count: (role, reason).
+    refused: Vec<(String, String)>,
+    /// Commands that run repository code: (reason, source).
+    repo_code: Vec<(String, SourceRef)>,
+}
+
+/// Reads commands in order: which scanners really run and can fail, and which commands run
+/// code from the repository.
+fn analyze(commands: &[(&str, bool, SourceRef)], rules: &GateRules) -> Analysis {
+    let mut out = Analysis::default();
+    // names of what earlier commands downloaded or unpacked: a program under such a folder
+    // is the buildspec's own, not the repository's
+    let mut provided: Vec<String> = Vec::new();
+    for (text, finally, source) in commands {
+        let Some(simples) = shell::parse(text) else {
+            let lower = text.to_lowercase();
+            if let Some(role) = claimed_scanner(&lower) {
+                out.refused.push((
+                    role.into(),
+                    format!(
+                        "`{}` uses shell constructs stagegate does not follow",
+                        first_line(text)
                     ),
-                ];
-                let project = action.project.as_ref().and_then(|k| ws.projects.get(k));
-                if let Some(p) = project {
-                    let name = p
-                        .name
-                        .clone()
-                        .or_else(|| p.logical_id.clone())
-                        .unwrap_or_default();
-                    names.push(("project name", name, p.source.clone()));
-                } else if let Some(n) = &action.project_name {
-                    names.push(("project name", n.clone(), action.source.clone()));
+                ));
+            }
+            continue;
+        };
+        for simple in &simples {
+            let Some(program) = simple.words.first() else {
+                continue;
+            };
+            let name = shell::program_name(&simple.words).unwrap_or_default();
+            if matches!(
+                name,
+                "unzip" | "tar" | "curl" | "wget" | "git" | "gunzip" | "7z"
+            ) {
+                for w in simple.words.iter().skip(1) {
+                    let base = w.rsplit('/').next().unwrap_or(w);
+                    let stem = base.split('.').next().unwrap_or(base);
+                    provided.push(stem.to_string());
+                    provided.push(base.to_string());
                 }
-                for (what, name, source) in names {
-                    let normalized = normalize_name(&name);
-                    for (role, re) in &rules.name_patterns {
-                        if re.is_match(&normalized) {
-                            evidence.push(Evidence {
-                                role: role.clone(),
-                                reason: format!("{what} \"{name}\""),
-                                source: source.clone(),
-                            });
-                        }
+                continue;
+            }
+            let from_repo = if shell::is_path(program) {
+                let own = shell::first_dir(program)
+                    .is_some_and(|d| provided.iter().any(|p| p == d || p.starts_with(d)))
+                    || provided.iter().any(|p| p == name);
+                (!own).then(|| format!("`{program}` is a program from the repository"))
+            } else {
+                scanners::runs_repository_code(&simple.words).filter(|_| {
+                    // `bash ./tool/run.sh` where tool/ was unpacked by the buildspec
+                    !simple.words.iter().skip(1).any(|w| {
+                        shell::first_dir(w).is_some_and(|d| provided.iter().any(|p| p == d))
+                    })
+                })
+            };
+            if let Some(why) = &from_repo {
+                out.repo_code.push((why.clone(), source.clone()));
+            }
+            let mut scan = scanners::scan(&simple.words);
+            if rules.builtin_scanners.is_none() {
+                scan = Scan::None;
+            }
+            if scan == Scan::None {
+                let line = simple.words.join(" ");
+                if let Some((role, _)) = rules
+                    .command_patterns
+                    .iter()
+                    .find(|(_, re)| re.is_match(&line))
+                {
+                    scan = Scan::Gate(leak(role));
+                }
+            }
+            match scan {
+                Scan::None => {}
+                Scan::Report(role, why) => out
+                    .refused
+                    .push((role.into(), format!("`{}`: {why}", first_line(text)))),
+                Scan::Gate(role) => {
+                    let refusal = if *finally {
+                        Some(
+                            "it runs only in `finally`, whose status does not fail the build"
+                                .to_string(),
+                        )
+                    } else if !simple.always_runs {
+                        Some("it runs only when an earlier command fails".to_string())
+                    } else if !simple.decides {
+                        Some("its failure is masked (`||`, `;`, a pipe or `&` after it), so it cannot fail the build".to_string())
+                    } else if let Some(why) = from_repo {
+                        Some(why)
+                    } else {
+                        None
+                    };
+                    match refusal {
+                        Some(why) => out
+                            .refused
+                            .push((role.into(), format!("`{}`: {why}", first_line(text)))),
+                        None => out.gates.push((
+                            role.into(),
+                            format!(
+                                "runs `{}` in its platform-owned buildspec",
+                                first_line(text)
+                            ),
+                            source.clone(),
+                        )),
                     }
                 }
-                let inline = project
-                    .filter(|p| p.buildspec.kind == "inline")
-                    .and_then(|p| p.buildspec.document.as_ref())
-                    .and_then(|k| ws.buildspecs.get(k));
-                for cmd in inline.map(|b| b.commands.as_slice()).unwrap_or_default() {
-                    let lower = cmd.text.to_lowercase();
-                    for (role, re) in &rules.command_patterns {
-                        if re.is_match(&lower)
-                            && !evidence
-                                .iter()
-                                .any(|e| &e.role == role && e.reason.starts_with("runs"))
-                        {
-                            evidence.push(Evidence {
-                                role: role.clone(),
-                                reason: format!("runs `{}`", first_line(&cmd.text)),
-                                source: cmd.source.clone(),
-                            });
-                        }
-                    }
-                }
-                let project_name = project.and_then(|p| p.name.as_deref());
+            }
+        }
+        // a scanner named only in arguments (`echo dependency-check`) is said so
+        let lower = text.to_lowercase();
+        if let Some(role) = claimed_scanner(&lower) {
+            let ran = out.gates.iter().any(|(_, _, s)| s == source)
+                || out
+                    .refused
+                    .iter()
+                    .any(|(_, r)| r.starts_with(&format!("`{}`", first_line(text))));
+            if !ran {
+                out.refused.push((
+                    role.into(),
+                    format!("`{}` names a scanner but does not run it", first_line(text)),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The role a scanner's name in a command suggests, for explaining refusals.
+fn claimed_scanner(lower: &str) -> Option<&'static str> {
+    const NAMES: &[(&str, &str)] = &[
+        ("dependency-check", "sca"),
+        ("dependencycheck", "sca"),
+        ("snyk", "sca"),
+        ("trivy", "sca"),
+        ("grype", "sca"),
+        ("osv-scanner", "sca"),
+        ("audit", "sca"),
+        ("semgrep", "sast"),
+        ("sonar", "sast"),
+        ("gitleaks", "secrets"),
+        ("checkov", "iac"),
+    ];
+    NAMES
+        .iter()
+        .find(|(n, _)| lower.contains(n))
+        .map(|(_, r)| *r)
+}
+
+/// Roles are a closed set (the governance schema says so); this gives the `'static` name.
+fn leak(role: &str) -> &'static str {
+    match role {
+        "sca" => "sca",
+        "sast" => "sast",
+        "secrets" => "secrets",
+        _ => "iac",
+    }
+}
+
+/// Sets `roles`, `claimed_roles`, `gate_evidence`, `locked`, `is_build`, `is_deploy`,
+/// `environment_overrides` and `source_artifacts` on every action.
+pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
+    for spec in ws.buildspecs.values_mut().filter(|b| b.owner == "platform") {
+        let commands: Vec<(&str, bool, SourceRef)> = spec
+            .commands
+            .iter()
+            .map(|c| (c.text.as_str(), c.finally, c.source.clone()))
+            .collect();
+        spec.repository_code = analyze(&commands, rules)
+            .repo_code
+            .into_iter()
+            .map(|(reason, source)| super::Fact { reason, source })
+            .collect();
+    }
+    let projects = &ws.projects;
+    let buildspecs = &ws.buildspecs;
+    for pipeline in &mut ws.pipelines {
+        // namespaces of Source actions: their variables describe the commit, set by the
+        // source provider, not by a build
+        let source_namespaces: Vec<String> = pipeline
+            .stages
+            .iter()
+            .flat_map(|s| &s.actions)
+            .filter(|a| a.category == "Source")
+            .filter_map(|a| a.namespace.clone())
+            .collect();
+        for stage in &mut pipeline.stages {
+            let failure_continues = stage.failure_continues;
+            for action in &mut stage.actions {
+                let project = action.project.as_ref().and_then(|k| projects.get(k));
+                action.environment_overrides = overrides(action, project, &source_namespaces);
+                let mut evidence = claims(action, project, rules);
+                let mut accepted: Vec<Evidence> = Vec::new();
+                let mut refusal: Option<String> = None;
                 let mut locked_override = None;
+                let project_name = project
+                    .and_then(|p| p.name.as_deref())
+                    .or(action.project_name.as_deref().filter(|_| {
+                        action.project.is_none() && action.project_candidates.is_empty()
+                    }));
                 for a in &rules.assignments {
                     if !a.matches(&action.pipeline, &action.stage, &action.name, project_name) {
                         continue;
                     }
                     for role in &a.roles {
-                        evidence.push(Evidence {
+                        accepted.push(Evidence {
                             role: role.clone(),
-                            reason: "named in governance data".into(),
+                            accepted: true,
+                            reason: "named as a gate in governance data".into(),
                             source: action.source.clone(),
                         });
                     }
                     locked_override = a.locked.or(locked_override);
                 }
-                let mut roles: Vec<String> = evidence.iter().map(|e| e.role.clone()).collect();
+                let single = action
+                    .types
+                    .single()
+                    .map(|(c, o, p)| (c.to_string(), o.to_string(), p.to_string()));
+                match single
+                    .as_ref()
+                    .map(|(c, o, p)| (c.as_str(), o.as_str(), p.as_str()))
+                {
+                    None => refusal = Some("its action type is not one known value".into()),
+                    Some(_) if action.origin != "action" => {
+                        refusal = Some("a stage-condition rule is not a gate".into())
+                    }
+                    Some(("Invoke", "AWS", "InspectorScan")) => {
+                        let mode = action
+                            .configuration
+                            .get("InspectorRunMode")
+                            .and_then(|v| v.as_str());
+                        if mode == Some("SourceCodeScan") {
+                            accepted.push(Evidence {
+                                role: "sca".into(),
+                                accepted: true,
+                                reason: "is an Amazon Inspector source code scan (AWS-managed)"
+                                    .into(),
+                                source: action.source.clone(),
+                            });
+                        } else {
+                            refusal = Some("an Inspector scan verifies SCA only with InspectorRunMode SourceCodeScan".into());
+                        }
+                    }
+                    Some(("Build" | "Test", "AWS", "CodeBuild")) => {
+                        for g in &rules.projects {
+                            if project_name == Some(g.name.as_str()) {
+                                match project.map(|p| p.buildspec.kind.as_str()) {
+                                    None | Some("inline") => {
+                                        for role in &g.roles {
+                                            accepted.push(Evidence {
+                                                role: role.clone(),
+                                                accepted: true,
+                                                reason: format!("runs project {}, a gate in governance data", g.name),
+                                                source: action.source.clone(),
+                                            });
+                                        }
+                                    }
+                                    Some(_) => refusal = Some(format!(
+                                        "governance data names project {} as a gate, but the checked files define it with a buildspec the repository owns",
+                                        g.name
+                                    )),
+                                }
+                            }
+                        }
+                        match project {
+                            None if !action.project_candidates.is_empty() => {
+                                refusal.get_or_insert_with(|| {
+                                    format!(
+                                        "its project name {} names several projects",
+                                        action.project_name.as_deref().unwrap_or("")
+                                    )
+                                });
+                            }
+                            None => {
+                                refusal.get_or_insert_with(|| {
+                                    format!(
+                                        "its project {} is not among the checked files",
+                                        action.project_name.as_deref().unwrap_or("(none)")
+                                    )
+                                });
+                            }
+                            Some(p) if p.buildspec.kind != "inline" => {
+                                refusal.get_or_insert_with(|| match p.buildspec.kind.as_str() {
+                                    "file" | "default" => format!(
+                                        "its project runs the repository's {}",
+                                        p.buildspec.path.as_deref().unwrap_or("buildspec.yml")
+                                    ),
+                                    "s3" => "its project reads its buildspec from S3".into(),
+                                    _ => "its project's buildspec cannot be resolved".into(),
+                                });
+                            }
+                            Some(p) => {
+                                let spec = p
+                                    .buildspec
+                                    .document
+                                    .as_ref()
+                                    .and_then(|k| buildspecs.get(k));
+                                let commands: Vec<(&str, bool, SourceRef)> = spec
+                                    .map(|b| {
+                                        b.commands
+                                            .iter()
+                                            .map(|c| (c.text.as_str(), c.finally, c.source.clone()))
+                                            .collect()
+                                    })
+                                    .unwrap_or_default();
+                                verify_commands(&commands, rules, &mut accepted, &mut refusal);
+                                if action.configuration.contains_key("BuildspecOverride") {
+                                    accepted.clear();
+                                    refusal = Some(
+                                        "its BuildspecOverride replaces the platform's buildspec"
+                                            .into(),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    Some(("Compute", "AWS", "Commands")) => {
+                        let base = crate::parse::PathBuf(action.source.path.clone());
+                        let key = "Commands";
+                        let list: Vec<(String, SourceRef)> = action
+                            .configuration
+                            .get(key)
+                            .and_then(|v| v.as_array())
+                            .map(|items| {
+                                items
+                                    .iter()
+                                    .enumerate()
+                                    .filter_map(|(i, v)| {
+                                        v.as_str().map(|t| {
+                                            (
+                                                t.to_string(),
+                                                SourceRef {
+                                                    file: action.source.file.clone(),
+                                                    path: base.join(commands_key(action)).join(i).0,
+                                                },
+                                            )
+                                        })
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        let commands: Vec<(&str, bool, SourceRef)> = list
+                            .iter()
+                            .map(|(t, s)| (t.as_str(), false, s.clone()))
+                            .collect();
+                        verify_commands(&commands, rules, &mut accepted, &mut refusal);
+                    }
+                    Some((category, _, provider)) => {
+                        refusal = Some(format!(
+                            "it is a {category} action by {provider}, not a scan stagegate can verify"
+                        ));
+                    }
+                }
+                if failure_continues && !accepted.is_empty() {
+                    refusal = Some("its stage's OnFailure result SKIP lets the pipeline go on after a failed scan".into());
+                    accepted.clear();
+                }
+                if let Some(v) = action.environment_overrides.first() {
+                    if !accepted.is_empty() {
+                        refusal = Some(format!(
+                            "its environment sets {}, which changes what its buildspec runs",
+                            v.name
+                        ));
+                        accepted.clear();
+                    }
+                }
+                let mut roles: Vec<String> = accepted.iter().map(|e| e.role.clone()).collect();
                 roles.sort();
                 roles.dedup();
-                action.locked = locked_override
-                    .unwrap_or_else(|| roles.iter().any(|r| rules.locked_roles.contains(r)));
+                let mut claimed: Vec<String> = evidence
+                    .iter()
+                    .map(|e| e.role.clone())
+                    .filter(|r| !roles.contains(r))
+                    .collect();
+                claimed.sort();
+                claimed.dedup();
+                for e in &mut evidence {
+                    if roles.contains(&e.role) {
+                        e.accepted = true;
+                        continue;
+                    }
+                    let why = refusal.clone().unwrap_or_else(|| {
+                        format!(
+                            "its commands run no {} scanner that can fail the build",
+                            e.role.to_uppercase()
+                        )
+                    });
+                    e.reason = format!(
+                        "named like {} ({}), but {why}",
+                        e.role.to_uppercase(),
+                        e.reason
+                    );
+                }
+                evidence.extend(accepted);
+                action.locked = locked_override.unwrap_or_else(|| {
+                    roles
+                        .iter()
+                        .chain(&claimed)
+                        .any(|r| rules.locked_roles.contains(r))
+                });
+                let categories = &action.types.categories;
+                action.is_build = action.origin != "action"
+                    || roles.is_empty()
+                        && (categories.is_empty()
+                            || categories
+                                .iter()
+                                .any(|c| matches!(c.as_str(), "Build" | "Test" | "Compute")));
+                action.is_deploy = categories.iter().any(|c| c == "Deploy");
                 action.roles = roles;
+                action.claimed_roles = claimed;
                 action.gate_evidence = evidence;
+            }
+        }
+        lineage(pipeline);
+        merge_branch_gates(pipeline);
+    }
+}
+
+fn commands_key(action: &super::Action) -> &'static str {
+    if action.source.file.ends_with(".json") && !action.source.path.starts_with("/Resources") {
+        "configuration/commands"
+    } else {
+        "Configuration/Commands"
+    }
+}
+
+/// Analyzes a platform-owned command list into accepted evidence, or the first refusal.
+fn verify_commands(
+    commands: &[(&str, bool, SourceRef)],
+    rules: &GateRules,
+    accepted: &mut Vec<Evidence>,
+    refusal: &mut Option<String>,
+) {
+    let analysis = analyze(commands, rules);
+    if let Some((why, _)) = analysis.repo_code.first() {
+        refusal.get_or_insert_with(|| format!("its buildspec runs repository code ({why})"));
+        return;
+    }
+    for (role, reason, source) in analysis.gates {
+        if !accepted
+            .iter()
+            .any(|e| e.role == role && e.reason.starts_with("runs `"))
+        {
+            accepted.push(Evidence {
+                role,
+                accepted: true,
+                reason,
+                source,
+            });
+        }
+    }
+    if let Some((_, why)) = analysis.refused.first() {
+        if accepted.is_empty() {
+            refusal.get_or_insert_with(|| why.clone());
+        }
+    }
+}
+
+/// Claims from names: the action's name, provider and project name matched against the
+/// name patterns. Evidence, never proof.
+fn claims(
+    action: &super::Action,
+    project: Option<&super::Project>,
+    rules: &GateRules,
+) -> Vec<Evidence> {
+    let mut names = vec![
+        ("action name", action.name.clone(), action.source.clone()),
+        (
+            "action provider",
+            action.provider.clone(),
+            action.source.clone(),
+        ),
+    ];
+    if let Some(p) = project {
+        let name = p
+            .name
+            .clone()
+            .or_else(|| p.logical_id.clone())
+            .unwrap_or_default();
+        names.push(("project name", name, p.source.clone()));
+    } else if let Some(n) = &action.project_name {
+        names.push(("project name", n.clone(), action.source.clone()));
+    }
+    let mut out = Vec::new();
+    for (what, name, source) in names {
+        let normalized = normalize_name(&name);
+        for (role, re) in &rules.name_patterns {
+            if re.is_match(&normalized) {
+                out.push(Evidence {
+                    role: role.clone(),
+                    accepted: false,
+                    reason: format!("{what} \"{name}\""),
+                    source: source.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Variables of the action and its project that change what the buildspec runs, or whose
+/// value another (non-source) action sets at run time.
+fn overrides(
+    action: &super::Action,
+    project: Option<&super::Project>,
+    source_namespaces: &[String],
+) -> Vec<super::EnvVar> {
+    let mut vars: Vec<super::EnvVar> = project
+        .map(|p| p.environment.variables.clone())
+        .unwrap_or_default();
+    if let Some(list) = action
+        .configuration
+        .get("EnvironmentVariables")
+        .and_then(|v| v.as_array())
+    {
+        for v in list {
+            let name = v.get("name").and_then(|n| n.as_str()).unwrap_or_default();
+            vars.push(super::EnvVar {
+                name: name.to_string(),
+                value: v
+                    .get("value")
+                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                    .unwrap_or_default(),
+                var_type: v
+                    .get("type")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("PLAINTEXT")
+                    .to_string(),
+                source: SourceRef {
+                    file: action.source.file.clone(),
+                    path: crate::parse::PathBuf(action.source.path.clone())
+                        .join(
+                            if action.source.path.starts_with("/Resources")
+                                || !action.source.file.ends_with(".json")
+                            {
+                                "Configuration"
+                            } else {
+                                "configuration"
+                            },
+                        )
+                        .join("EnvironmentVariables")
+                        .0,
+                },
+            });
+        }
+    }
+    vars.into_iter()
+        .filter(|v| {
+            OVERRIDING_VARIABLES.contains(&v.name.to_ascii_uppercase().as_str())
+                || super::resolve::runtime_variable(&v.value).is_some_and(|r| {
+                    let ns = r.trim_start_matches("#{").split('.').next().unwrap_or("");
+                    ns != "codepipeline" && !source_namespaces.iter().any(|s| s == ns)
+                })
+        })
+        .collect()
+}
+
+/// Sets each action's `source_artifacts`: the outputs of Source actions its inputs derive
+/// from, following artifacts through the actions that read and write them in order.
+fn lineage(pipeline: &mut super::Pipeline) {
+    let mut origin: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    let mut order: Vec<(usize, usize)> = Vec::new();
+    for (si, stage) in pipeline.stages.iter().enumerate() {
+        for (ai, _) in stage.actions.iter().enumerate() {
+            order.push((si, ai));
+        }
+    }
+    order.sort_by_key(|&(si, ai)| (si, pipeline.stages[si].actions[ai].run_order));
+    for (si, ai) in order {
+        let action = &mut pipeline.stages[si].actions[ai];
+        let mut sources: Vec<String> = Vec::new();
+        for input in &action.input_artifacts {
+            match origin.get(input) {
+                Some(s) => sources.extend(s.iter().cloned()),
+                None => sources.push(input.clone()),
+            }
+        }
+        sources.sort();
+        sources.dedup();
+        if action.category == "Source" {
+            for out in &action.output_artifacts {
+                origin.insert(out.clone(), vec![out.clone()]);
+            }
+        } else {
+            for out in &action.output_artifacts {
+                origin.insert(out.clone(), sources.clone());
+            }
+        }
+        action.source_artifacts = sources;
+    }
+}
+
+/// Two gates of the same role written as both branches of one `Fn::If`, in the same place
+/// (stage and run order): one of them always runs, so neither branch's condition limits
+/// what they protect.
+fn merge_branch_gates(pipeline: &mut super::Pipeline) {
+    for stage in &mut pipeline.stages {
+        let n = stage.actions.len();
+        for i in 0..n {
+            for j in i + 1..n {
+                let (a, b) = (&stage.actions[i], &stage.actions[j]);
+                let (Some(ca), Some(cb)) = (a.conditions.last(), b.conditions.last()) else {
+                    continue;
+                };
+                let opposite = ca.strip_prefix('!') == Some(cb.as_str())
+                    || cb.strip_prefix('!') == Some(ca.as_str());
+                let same_rest = a.conditions[..a.conditions.len() - 1]
+                    == b.conditions[..b.conditions.len() - 1];
+                let shared: Vec<String> = a
+                    .roles
+                    .iter()
+                    .filter(|r| b.roles.contains(r))
+                    .cloned()
+                    .collect();
+                if opposite
+                    && same_rest
+                    && a.run_order == b.run_order
+                    && !shared.is_empty()
+                    && a.source_artifacts == b.source_artifacts
+                {
+                    for k in [i, j] {
+                        let action = &mut stage.actions[k];
+                        action.conditions.pop();
+                        action.conditional =
+                            action.conditions.iter().any(|c| !c.starts_with("skip:"));
+                    }
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 //! with a default), or an expression; identical expressions name the same project. What
 //! cannot be resolved keeps `project: null` and its `project_name` as written.
 
+use super::resolve::Resolved;
 use super::Builder;
 use crate::parse::Node;
 use std::collections::BTreeMap;
@@ -16,6 +17,24 @@ pub(crate) struct PendingLink {
     pub action: usize,
     pub file: String,
     pub name: Node,
+}
+
+/// What a `ProjectName` links to: every project it may name, or why none.
+#[derive(Debug, Default)]
+struct Link {
+    candidates: Vec<String>,
+    why: Option<String>,
+}
+
+/// The project name in a `ProjectName` value: itself, or the name in a project ARN
+/// (`arn:aws:codebuild:REGION:ACCOUNT:project/NAME`).
+fn project_name_of(value: &str) -> &str {
+    match value.strip_prefix("arn:") {
+        Some(rest) if rest.contains(":codebuild:") => {
+            rest.rsplit_once(":project/").map_or(value, |(_, n)| n)
+        }
+        _ => value,
+    }
 }
 
 /// Resolves every pending link; also links `file` buildspecs to checked repo buildspecs.
@@ -31,21 +50,16 @@ pub(crate) fn link(b: &mut Builder<'_>) {
             by_expr.entry(e.to_string()).or_default().push(&p.key);
         }
     }
+    let file_of = |key: &str| ws.projects.get(key).map(|p| p.source.file.as_str());
     let mut resolved = Vec::new();
     let mut wrong_refs = Vec::new();
     for pending in &b.pending_links {
         let ctx = b.templates.get(&pending.file);
-        let same_file_first = |keys: &[&str]| -> Option<String> {
-            keys.iter()
-                .find(|k| k.starts_with(&format!("{}:", pending.file)))
-                .or_else(|| keys.first())
-                .map(|k| (*k).to_string())
-        };
-        let mut key = None;
+        let mut outcome = Link::default();
         if let Some(target) = pending.name.get("Ref").and_then(Node::as_str) {
             match ctx.and_then(|c| c.resource_types.get(target)) {
                 Some(t) if t == "AWS::CodeBuild::Project" => {
-                    key = Some(format!("{}:{target}", pending.file));
+                    outcome.candidates.push(format!("{}:{target}", pending.file));
                 }
                 Some(t) => wrong_refs.push((
                     pending.file.clone(),
@@ -55,29 +69,57 @@ pub(crate) fn link(b: &mut Builder<'_>) {
                 None => {}
             }
         }
-        if key.is_none() {
-            let name = match ctx {
-                Some(c) => c.resolve_string(&pending.name),
-                None => pending.name.as_str().map(str::to_string),
+        if outcome.candidates.is_empty() {
+            let resolution = match ctx {
+                Some(c) => c.resolve(&pending.name),
+                None => super::resolve::Scope::default().resolve(&pending.name),
             };
-            key = name.and_then(|n| by_name.get(n.as_str()).and_then(|k| same_file_first(k)));
+            match resolution {
+                Resolved::Known { values, .. } => {
+                    for value in &values {
+                        if let Some(var) = super::resolve::runtime_variable(value) {
+                            outcome.why = Some(format!(
+                                "is set by the pipeline variable {var} when the pipeline runs"
+                            ));
+                            outcome.candidates.clear();
+                            break;
+                        }
+                        let name = project_name_of(value);
+                        for key in by_name.get(name).into_iter().flatten() {
+                            if !outcome.candidates.iter().any(|k| k == key) {
+                                outcome.candidates.push((*key).to_string());
+                            }
+                        }
+                    }
+                }
+                Resolved::Unknown(why) => outcome.why = Some(format!("is {why}")),
+            }
         }
-        if key.is_none() {
+        if outcome.candidates.is_empty() && pending.name.as_str().is_none() {
             // an expression (`!Ref AWS::StackName`, `!Sub ...`) names the same thing only
             // inside one template
             let expr = pending.name.to_json().to_string();
-            let prefix = format!("{}:", pending.file);
-            key = by_expr
+            outcome.candidates = by_expr
                 .get(&expr)
-                .and_then(|keys| keys.iter().find(|k| k.starts_with(&prefix)))
-                .map(|k| (*k).to_string());
+                .into_iter()
+                .flatten()
+                .filter(|k| file_of(k) == Some(pending.file.as_str()))
+                .map(|k| (*k).to_string())
+                .collect();
+            if !outcome.candidates.is_empty() {
+                outcome.why = None;
+            }
         }
-        resolved.push(key.filter(|k| ws.projects.contains_key(k)));
+        if outcome.candidates.is_empty() && outcome.why.is_none() {
+            outcome.why = Some("is not among the checked files".into());
+        }
+        outcome.candidates.retain(|k| ws.projects.contains_key(k));
+        resolved.push(outcome);
     }
     for (file, span, message) in wrong_refs {
         b.error(&file, span, message);
     }
-    for (pending, key) in b.pending_links.iter().zip(resolved) {
+    for (pending, outcome) in b.pending_links.iter().zip(resolved) {
         let action = b
             .out
             .workspace
@@ -86,7 +128,15 @@ pub(crate) fn link(b: &mut Builder<'_>) {
             .and_then(|p| p.stages.get_mut(pending.stage))
             .and_then(|s| s.actions.get_mut(pending.action));
         if let Some(action) = action {
-            action.project = key;
+            action.project_name = Some(super::author_syntax(&pending.name, &pending.file));
+            match outcome.candidates.as_slice() {
+                [one] => action.project = Some(one.clone()),
+                [] => action.project_unresolved = outcome.why,
+                _ => {
+                    action.project_unresolved = Some("names several projects".into());
+                    action.project_candidates = outcome.candidates;
+                }
+            }
         }
     }
     // a project reading a repo file links to that file when it is among the inputs

@@ -8,10 +8,14 @@ mod buildspec;
 mod cloudformation;
 mod codebuild;
 mod codepipeline;
+mod conditions;
 mod gates;
 mod link;
+mod resolve;
+mod scanners;
+mod shell;
 
-pub use gates::GateRules;
+pub use gates::{GateRules, ProjectGate};
 
 use crate::discover::Kind;
 use crate::parse::{Document, Limits, MappedText, Node, ParseError, PathBuf};
@@ -49,6 +53,22 @@ pub struct Workspace {
     pub buildspecs: BTreeMap<String, Buildspec>,
     /// The raw parsed files, for policies that want them as written.
     pub documents: Vec<DocumentInfo>,
+    /// Values that decide a governance outcome but could not be resolved from the checked
+    /// files (each fails the check through `unverifiable-pipeline-value`).
+    pub unresolved: Vec<Unresolved>,
+}
+
+/// A decisive value that could not be known: what it decides, why, and where it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unresolved {
+    /// What the value decides, e.g. `the category of action Build/App`.
+    pub what: String,
+    /// The value as written, in the author's syntax (`!Ref Category` reads `{"Ref":"Category"}`).
+    pub value: String,
+    /// Why it cannot be known, e.g. `parameter \`Category\` may be overridden when deployed`.
+    pub reason: String,
+    /// The value.
+    pub source: SourceRef,
 }
 
 /// A raw parsed file in `input.documents`.
@@ -90,6 +110,12 @@ pub struct Stage {
     pub actions: Vec<Action>,
     /// V2 `beforeEntry` conditions as written, or null.
     pub before_entry: Json,
+    /// Its entry condition can skip it (a `SKIP` result, or one that cannot be resolved):
+    /// what it holds may not run.
+    pub skippable: bool,
+    /// Its `OnFailure` result lets the pipeline go on after an action fails (`SKIP`), so
+    /// its gates stop nothing.
+    pub failure_continues: bool,
     /// Exists only under a CloudFormation condition.
     pub conditional: bool,
     /// The stage.
@@ -115,10 +141,16 @@ pub struct Action {
     pub owner: String,
     /// e.g. `CodeBuild`.
     pub provider: String,
+    /// `action`, or the stage condition a `Commands` rule belongs to (`BeforeEntry rule`
+    /// runs before the stage's actions, with `run_order` 0; `OnSuccess rule` after them,
+    /// with 1000).
+    pub origin: String,
     /// Group within the stage; missing means 1; equal means parallel.
     pub run_order: i64,
     /// Provider configuration, `EnvironmentVariables` decoded into a list.
     pub configuration: Map<String, Json>,
+    /// The namespace of its output variables (`Namespace`), if any.
+    pub namespace: Option<String>,
     /// Input artifact names.
     pub input_artifacts: Vec<String>,
     /// Output artifact names.
@@ -127,25 +159,58 @@ pub struct Action {
     pub project: Option<String>,
     /// How the project is named in the action (`ProjectName`), literal or expression.
     pub project_name: Option<String>,
-    /// Security-gate roles: `sca`, `sast`, `secrets`, `iac`.
+    /// Why `project` is null, when the action names a project: `is not among the checked
+    /// files`, `is imported from another stack (...)`, `names several projects`.
+    pub project_unresolved: Option<String>,
+    /// Keys of every project the `ProjectName` could name, when it names more than one
+    /// (then `project` is null: the link is ambiguous).
+    pub project_candidates: Vec<String>,
+    /// Verified security-gate roles (`sca`, `sast`, `secrets`, `iac`): named in governance
+    /// data, an AWS-managed scanner, or a platform-owned buildspec that runs a scanner.
     pub roles: Vec<String>,
-    /// Why each role was given.
+    /// Roles its names or commands claim that could not be verified.
+    pub claimed_roles: Vec<String>,
+    /// Why each role was or was not accepted.
     pub gate_evidence: Vec<Evidence>,
-    /// Whether the platform locks this action (every SCA gate by default).
+    /// Whether the platform locks this action: it claims a locked role (SCA by default),
+    /// or governance data says so.
     pub locked: bool,
+    /// Runs code for ordering purposes: a Build, Test or Compute action (or one whose type
+    /// cannot be resolved, or a stage-condition rule that runs commands) that is not a
+    /// verified gate.
+    pub is_build: bool,
+    /// A Deploy action (or one that may be, under `Fn::If`).
+    pub is_deploy: bool,
     /// Exists only under a CloudFormation condition (`Fn::If` on the action or its stage),
     /// so it cannot be relied on to run.
     pub conditional: bool,
+    /// What must hold for it to run: `Cond` / `!Cond` for the `Fn::If` branches it is
+    /// written in, `skip:<stage>` when its stage can be skipped. A gate protects only
+    /// actions whose conditions include all of its own.
+    pub conditions: Vec<String>,
+    /// The source artifacts (outputs of Source actions) its inputs derive from.
+    pub source_artifacts: Vec<String>,
+    /// Environment variables of the action and its project that change what a buildspec
+    /// runs (`BASH_ENV`, `PATH`, `LD_PRELOAD`, ...) or take their value from another
+    /// action's output variables.
+    pub environment_overrides: Vec<EnvVar>,
+    /// The resolved type, for classification.
+    #[serde(skip)]
+    pub(crate) types: codepipeline::ActionType,
     /// The action.
     pub source: SourceRef,
 }
 
-/// Why an action is a gate of some role.
+/// Why an action is, or is not, a gate of some role.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
     /// The role.
     pub role: String,
-    /// Human reason, e.g. `action name "OWASP-Check"`.
+    /// Whether this evidence makes the role verified.
+    pub accepted: bool,
+    /// Human reason, e.g. `runs \`snyk test\` in its inline buildspec`, or why a claim was
+    /// not accepted: `named like SCA (action name "SCA"), but its project runs the
+    /// repository's buildspec.yml`.
     pub reason: String,
     /// What it points at.
     pub source: SourceRef,
@@ -224,9 +289,21 @@ pub struct Buildspec {
     pub commands: Vec<Command>,
     /// `phases.install.runtime-versions` with versions as written (`3.10` stays `3.10`).
     pub runtime_versions: BTreeMap<String, String>,
+    /// For platform-owned buildspecs: the commands that run code from the repository
+    /// (`./scripts/x.sh`, `make`, `npm ci`, ...), with why.
+    pub repository_code: Vec<Fact>,
     /// The whole buildspec as JSON.
     pub content: Json,
     /// The buildspec root.
+    pub source: SourceRef,
+}
+
+/// Something stagegate found, and where.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fact {
+    /// What it is, in words.
+    pub reason: String,
+    /// Where.
     pub source: SourceRef,
 }
 
@@ -235,6 +312,9 @@ pub struct Buildspec {
 pub struct Command {
     /// Phase name.
     pub phase: String,
+    /// In the phase's `finally` block: it runs whatever happened, and its status does not
+    /// fail the build.
+    pub finally: bool,
     /// The command text.
     pub text: String,
     /// The command.
@@ -286,6 +366,36 @@ pub(crate) struct Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// Resolves a value of `file` in its template's scope (literal values elsewhere).
+    pub(crate) fn resolve(&self, file: &str, node: &Node) -> resolve::Resolved {
+        match self.templates.get(file) {
+            Some(scope) => scope.resolve(node),
+            None => resolve::Scope::default().resolve(node),
+        }
+    }
+
+    /// Records a decisive value that cannot be resolved: `node`, found below `within`
+    /// (at `within_path`).
+    pub(crate) fn unresolved(
+        &mut self,
+        file: &str,
+        (within, within_path): (&Node, &PathBuf),
+        node: &Node,
+        what: String,
+        reason: String,
+    ) {
+        let path = node_path(within, within_path, node).0;
+        self.out.workspace.unresolved.push(Unresolved {
+            what,
+            value: display(node),
+            reason,
+            source: SourceRef {
+                file: file.to_string(),
+                path,
+            },
+        });
+    }
+
     /// Records a located structural problem (the check then exits 2).
     pub(crate) fn error(
         &mut self,
@@ -367,6 +477,31 @@ pub fn normalize(
     b.out
 }
 
+/// The path of `target` inside `root` (at `base`), found by its span; `base` when it is not
+/// below `root`.
+pub(crate) fn node_path(root: &Node, base: &PathBuf, target: &Node) -> PathBuf {
+    fn walk(node: &Node, path: &PathBuf, target: crate::source::Span) -> Option<PathBuf> {
+        if node.span == target {
+            return Some(path.clone());
+        }
+        if node.span.start > target.start || node.span.end < target.end {
+            return None;
+        }
+        for e in node.entries() {
+            if let Some(p) = walk(&e.value, &path.join(&e.key), target) {
+                return Some(p);
+            }
+        }
+        for (i, item) in node.items().iter().enumerate() {
+            if let Some(p) = walk(item, &path.join(i), target) {
+                return Some(p);
+            }
+        }
+        None
+    }
+    walk(root, base, target.span).unwrap_or_else(|| base.clone())
+}
+
 /// The path that names a model object: a CloudFormation resource (its logical id) rather
 /// than its `Properties`, so findings show the resource's line.
 pub(crate) fn object_path(path: &PathBuf) -> PathBuf {
@@ -379,6 +514,26 @@ pub(crate) fn object_path(path: &PathBuf) -> PathBuf {
 /// The text of a scalar, whatever its style.
 pub(crate) fn literal(node: &Node) -> Option<String> {
     node.as_str().map(str::to_string)
+}
+
+/// A value as its author wrote it: a literal, `!Ref X`-style short forms for YAML
+/// templates, JSON otherwise.
+pub(crate) fn author_syntax(node: &Node, file: &str) -> String {
+    if let Some(s) = literal(node) {
+        return s;
+    }
+    let json = file.ends_with(".json");
+    match node.entries() {
+        [e] if !json && (e.key == "Ref" || e.key.starts_with("Fn::")) => {
+            let tag = e.key.trim_start_matches("Fn::");
+            let arg = match literal(&e.value) {
+                Some(s) => s,
+                None => e.value.to_json().to_string(),
+            };
+            format!("!{tag} {arg}")
+        }
+        _ => node.to_json().to_string(),
+    }
 }
 
 /// A literal's text, or the compact JSON of an expression.
@@ -406,8 +561,9 @@ pub(crate) struct ListItem<'n> {
     pub path: PathBuf,
     /// Position of the written element; both branches of an `Fn::If` share it.
     pub index: usize,
-    /// Present only under a CloudFormation condition.
-    pub conditional: bool,
+    /// The `Fn::If` branches it is written in: `Cond` or `!Cond`; empty when it always
+    /// exists.
+    pub conditions: Vec<String>,
 }
 
 /// Items of a list, with `Fn::If` elements expanded to both branches (each marked
@@ -415,7 +571,7 @@ pub(crate) struct ListItem<'n> {
 pub(crate) fn list_items<'n>(list: &'n Node, path: &PathBuf) -> Vec<ListItem<'n>> {
     let mut out = Vec::new();
     for (i, item) in list.items().iter().enumerate() {
-        expand_if(item, path.join(i), i, false, &mut out);
+        expand_if(item, path.join(i), i, Vec::new(), &mut out);
     }
     out
 }
@@ -424,13 +580,23 @@ fn expand_if<'n>(
     node: &'n Node,
     path: PathBuf,
     index: usize,
-    conditional: bool,
+    conditions: Vec<String>,
     out: &mut Vec<ListItem<'n>>,
 ) {
     if let Some(args) = node.get("Fn::If").filter(|_| node.entries().len() == 1) {
         let base = path.join("Fn::If");
+        let name = args
+            .items()
+            .first()
+            .map_or_else(|| "?".to_string(), display);
         for (i, branch) in args.items().iter().enumerate().skip(1).take(2) {
-            expand_if(branch, base.join(i), index, true, out);
+            let mut c = conditions.clone();
+            c.push(if i == 1 {
+                name.clone()
+            } else {
+                format!("!{name}")
+            });
+            expand_if(branch, base.join(i), index, c, out);
         }
         return;
     }
@@ -441,7 +607,7 @@ fn expand_if<'n>(
         node,
         path,
         index,
-        conditional,
+        conditions,
     });
 }
 

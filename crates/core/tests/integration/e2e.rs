@@ -38,9 +38,19 @@ fn build_without_sca_points_at_the_action_with_column_and_related_gate() {
         .unwrap();
     assert_eq!((v.location.line, v.location.column), (232, 15));
     assert!(v.location.path.ends_with("seed-violating/pipeline.yaml"));
-    let gate = v.related.iter().find(|r| r.message == "SCA gate").unwrap();
-    assert_eq!((gate.location.line, gate.location.column), (221, 15));
-    assert!(v.message.contains("higher RunOrder"), "{}", v.message);
+    // the SCA action runs the repository's buildspec-sca.yml: named like a gate, not one
+    let claim = v
+        .related
+        .iter()
+        .find(|r| r.message.starts_with("named like SCA (action name"))
+        .unwrap();
+    assert_eq!((claim.location.line, claim.location.column), (221, 15));
+    assert!(
+        v.message
+            .contains("Build/SCA named like SCA (action name \"SCA\"), but its project runs the repository's buildspec-sca.yml"),
+        "{}",
+        v.message
+    );
 }
 
 #[test]
@@ -95,7 +105,7 @@ fn gate_found_through_a_block_scalar_buildspec_is_located_on_the_outer_line() {
           phases:
             build:
               commands:
-                - grype dir:.
+                - grype dir:. --fail-on high
   Pipeline:
     Type: AWS::CodePipeline::Pipeline
     Properties:
