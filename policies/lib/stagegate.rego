@@ -76,9 +76,15 @@ unprotected_because(gate, action) := "they run in parallel (same RunOrder)" if {
 	gate.run_order > action.run_order
 } else := "the gate is in a later stage" if {
 	gate.stage_index > action.stage_index
-} else := sprintf("the gate may not run when it does (%s)", [concat(", ", missing_conditions(gate, action))]) if {
+} else := sprintf("the gate may not run when it does: %s", [concat(", ", [describe_condition(c) | some c in missing_conditions(gate, action)])]) if {
 	count(missing_conditions(gate, action)) > 0
 } else := sprintf("the gate does not read %s, which it builds from", [concat(", ", missing_sources(gate, action))])
+
+describe_condition(c) := sprintf("stage %s can be skipped", [substring(c, 5, -1)]) if startswith(c, "skip:")
+
+else := sprintf("it exists only when condition %s is false", [substring(c, 1, -1)]) if startswith(c, "!")
+
+else := sprintf("it exists only when condition %s is true", [c])
 
 missing_conditions(gate, action) := [c |
 	some c in gate.conditions

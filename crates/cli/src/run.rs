@@ -131,11 +131,16 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
         })?,
         None => RepoConfig::default(),
     };
-    let fail_on = match (args.fail_on, config.fail_on.as_deref()) {
-        (Some(f), _) => f,
-        (None, Some(text)) => <FailOn as clap::ValueEnum>::from_str(text, true)
-            .map_err(|e| format!("fail-on in the configuration: {e}"))?,
-        (None, None) => FailOn::Error,
+    // the repository's configuration may raise the bar, never lower it below the errors of
+    // non-waivable policies; a command-line flag is the operator's, and is recorded
+    let (fail_on, fail_on_from_config) = match (args.fail_on, config.fail_on.as_deref()) {
+        (Some(f), _) => (f, false),
+        (None, Some(text)) => (
+            <FailOn as clap::ValueEnum>::from_str(text, true)
+                .map_err(|e| format!("fail-on in the configuration: {e}"))?,
+            true,
+        ),
+        (None, None) => (FailOn::Error, false),
     };
     let builder = builder_for(&args.policies, &args.select, limits)?
         .repo_config(config)
@@ -147,8 +152,21 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
             return Err(format!("--ignore {id}: no policy has this id"));
         }
     }
+    let non_waivable: Vec<String> = linter
+        .policies()
+        .iter()
+        .filter(|p| !p.metadata.waivable)
+        .map(|p| p.metadata.id.clone())
+        .collect();
     let linter = linter.without(&args.ignore);
-    let report = linter.check_paths(&args.paths);
+    let mut report = linter.check_paths(&args.paths);
+    let overrides = operator_overrides(&args, fail_on, fail_on_from_config, &non_waivable);
+    report
+        .notes
+        .extend(overrides.iter().map(|message| stagegate::Note {
+            path: String::new(),
+            message: message.clone(),
+        }));
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = match args.color {
         Color::Always => true,
@@ -181,13 +199,87 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
             write_stdout(&render(args.format))?;
         }
     }
-    Ok(exit_code(&report, fail_on))
+    let floor = if fail_on_from_config {
+        non_waivable.as_slice()
+    } else {
+        &[]
+    };
+    Ok(exit_code(&report, fail_on, floor))
 }
 
-/// 2 when something could not be checked; 1 when a finding reaches `--fail-on`; else 0.
-fn exit_code(report: &Report, fail_on: FailOn) -> ExitCode {
+/// Notes for every way this run was told to drop or soften non-waivable policies: the
+/// operator's command-line flags (honoured, and recorded in every output), and a
+/// repository's `fail-on` (not honoured for those policies).
+fn operator_overrides(
+    args: &CheckArgs,
+    fail_on: FailOn,
+    from_config: bool,
+    non_waivable: &[String],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let lowered = !matches!(fail_on, FailOn::Error | FailOn::Warning | FailOn::Note);
+    if lowered && from_config {
+        out.push(format!(
+            "fail-on: {} in the repository configuration does not apply to the errors of non-waivable policies ({})",
+            fail_on_name(fail_on),
+            non_waivable.join(", ")
+        ));
+    } else if lowered {
+        out.push(format!(
+            "run with --fail-on {}: errors of non-waivable policies do not fail the check",
+            fail_on_name(fail_on)
+        ));
+    }
+    for id in args.ignore.iter().filter(|id| non_waivable.contains(id)) {
+        out.push(format!(
+            "run with --ignore {id}: the non-waivable policy {id} was not evaluated"
+        ));
+    }
+    if !args.select.is_empty() {
+        let dropped: Vec<&String> = non_waivable
+            .iter()
+            .filter(|id| !args.select.contains(id))
+            .collect();
+        if !dropped.is_empty() {
+            out.push(format!(
+                "run with --select: the non-waivable policies {} were not evaluated",
+                dropped
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if args.policies.no_builtin {
+        out.push(
+            "run with --no-builtin: the built-in governance policies were not evaluated".into(),
+        );
+    }
+    out
+}
+
+fn fail_on_name(f: FailOn) -> &'static str {
+    match f {
+        FailOn::Error => "error",
+        FailOn::Warning => "warning",
+        FailOn::Note => "note",
+        FailOn::Never => "never",
+    }
+}
+
+/// 2 when something could not be checked; 1 when a finding reaches `--fail-on`, or is an
+/// error of a policy in `floor` (the non-waivable ones, when a repository set the bar);
+/// else 0.
+fn exit_code(report: &Report, fail_on: FailOn, floor: &[String]) -> ExitCode {
     if !report.errors.is_empty() {
         return ExitCode::from(2);
+    }
+    if report
+        .active()
+        .any(|v| v.severity == Severity::Error && floor.contains(&v.policy))
+    {
+        return ExitCode::from(1);
     }
     let threshold = match fail_on {
         FailOn::Error => Some(Severity::Error),

@@ -281,6 +281,10 @@ fn build_action<'n>(
             configuration.insert(e.key.clone(), value);
         }
     }
+    // a V2 Commands action's shell commands sit beside its configuration
+    if let Some((commands, _)) = field(node, "Commands") {
+        configuration.insert("Commands".into(), commands.to_json());
+    }
     let artifacts = |k: &str| -> Vec<String> {
         field(node, k)
             .map(|(list, _)| {
@@ -323,6 +327,7 @@ fn build_action<'n>(
         claimed_roles: Vec::new(),
         gate_evidence: Vec::new(),
         locked: false,
+        locked_claim: false,
         is_build: false,
         is_deploy: false,
         conditional: false,

@@ -155,6 +155,7 @@ fn commands_rule(
         claimed_roles: Vec::new(),
         gate_evidence: Vec::new(),
         locked: false,
+        locked_claim: false,
         is_build: true,
         is_deploy: false,
         conditional: false,

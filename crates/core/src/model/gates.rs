@@ -136,6 +136,20 @@ const OVERRIDING_VARIABLES: &[&str] = &[
     "GIT_CONFIG_GLOBAL",
 ];
 
+/// Source action output variables that the source provider sets, not the developer.
+const SOURCE_VARIABLES_SET_BY_PROVIDER: &[&str] = &[
+    "CommitId",
+    "FullRepositoryName",
+    "RepositoryName",
+    "ConnectionArn",
+    "ProviderType",
+    "VersionId",
+    "ETag",
+    "ImageDigest",
+    "ImageURI",
+    "RegistryId",
+];
+
 /// What a platform-owned command list verifies.
 #[derive(Debug, Default)]
 struct Analysis {
@@ -154,8 +168,17 @@ fn analyze(commands: &[(&str, bool, SourceRef)], rules: &GateRules) -> Analysis 
     // names of what earlier commands downloaded or unpacked: a program under such a folder
     // is the buildspec's own, not the repository's
     let mut provided: Vec<String> = Vec::new();
+    // CodeBuild runs a phase's commands in one shell: a function, an alias or a changed
+    // PATH from an earlier line changes what a later scanner name runs
+    let mut tainted: Option<String> = None;
     for (text, finally, source) in commands {
         let Some(simples) = shell::parse(text) else {
+            tainted.get_or_insert_with(|| {
+                format!(
+                    "`{}` uses shell constructs stagegate does not follow, so what later commands run cannot be verified",
+                    first_line(text)
+                )
+            });
             let lower = text.to_lowercase();
             if let Some(role) = claimed_scanner(&lower) {
                 out.refused.push((
@@ -173,6 +196,9 @@ fn analyze(commands: &[(&str, bool, SourceRef)], rules: &GateRules) -> Analysis 
                 continue;
             };
             let name = shell::program_name(&simple.words).unwrap_or_default();
+            if let Some(why) = changes_later_commands(&simple.words, &simple.assignments) {
+                tainted.get_or_insert_with(|| format!("`{}` {why}", first_line(text)));
+            }
             if matches!(
                 name,
                 "unzip" | "tar" | "curl" | "wget" | "git" | "gunzip" | "7z"
@@ -233,7 +259,7 @@ fn analyze(commands: &[(&str, bool, SourceRef)], rules: &GateRules) -> Analysis 
                     } else if let Some(why) = from_repo {
                         Some(why)
                     } else {
-                        None
+                        tainted.clone()
                     };
                     match refusal {
                         Some(why) => out
@@ -268,6 +294,45 @@ fn analyze(commands: &[(&str, bool, SourceRef)], rules: &GateRules) -> Analysis 
         }
     }
     out
+}
+
+/// Why a command changes what later commands of the same shell run: it sets a variable
+/// such as PATH (to anything but an absolute path before or after `$PATH`) or BASH_ENV, or
+/// defines aliases, functions or hashed paths.
+fn changes_later_commands(words: &[String], assignments: &[String]) -> Option<&'static str> {
+    let program = words.first().map_or("", String::as_str);
+    if matches!(
+        program,
+        "alias" | "hash" | "enable" | "shopt" | "set" | "source" | "."
+    ) {
+        return Some("changes how later commands of the shell run");
+    }
+    let exported: Vec<&String> = if matches!(program, "export" | "declare" | "typeset" | "readonly")
+    {
+        words.iter().skip(1).collect()
+    } else if words.is_empty() {
+        assignments.iter().collect()
+    } else {
+        Vec::new()
+    };
+    for a in exported {
+        let Some((name, value)) = a.split_once('=') else {
+            continue;
+        };
+        if name == "PATH" {
+            let safe = value.split(':').all(|part| {
+                part == "$PATH"
+                    || part == "${PATH}"
+                    || (part.starts_with('/') && !part.contains("CODEBUILD_SRC_DIR"))
+            });
+            if !safe {
+                return Some("puts a folder that is not the platform's on PATH");
+            }
+        } else if OVERRIDING_VARIABLES.contains(&name) {
+            return Some("sets a variable that changes what later commands run");
+        }
+    }
+    None
 }
 
 /// The role a scanner's name in a command suggests, for explaining refusals.
@@ -461,6 +526,8 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                     Some(("Compute", "AWS", "Commands")) => {
                         let base = crate::parse::PathBuf(action.source.path.clone());
                         let key = "Commands";
+                        let api = action.source.file.ends_with(".json")
+                            && !action.source.path.starts_with("/Resources");
                         let list: Vec<(String, SourceRef)> = action
                             .configuration
                             .get(key)
@@ -475,7 +542,14 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                                                 t.to_string(),
                                                 SourceRef {
                                                     file: action.source.file.clone(),
-                                                    path: base.join(commands_key(action)).join(i).0,
+                                                    path: base
+                                                        .join(if api {
+                                                            "commands"
+                                                        } else {
+                                                            "Commands"
+                                                        })
+                                                        .join(i)
+                                                        .0,
                                                 },
                                             )
                                         })
@@ -536,12 +610,11 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                     );
                 }
                 evidence.extend(accepted);
-                action.locked = locked_override.unwrap_or_else(|| {
-                    roles
-                        .iter()
-                        .chain(&claimed)
-                        .any(|r| rules.locked_roles.contains(r))
-                });
+                action.locked = locked_override
+                    .unwrap_or_else(|| roles.iter().any(|r| rules.locked_roles.contains(r)));
+                action.locked_claim = locked_override.is_none()
+                    && !action.locked
+                    && claimed.iter().any(|r| rules.locked_roles.contains(r));
                 let categories = &action.types.categories;
                 action.is_build = action.origin != "action"
                     || roles.is_empty()
@@ -557,14 +630,7 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
         }
         lineage(pipeline);
         merge_branch_gates(pipeline);
-    }
-}
-
-fn commands_key(action: &super::Action) -> &'static str {
-    if action.source.file.ends_with(".json") && !action.source.path.starts_with("/Resources") {
-        "configuration/commands"
-    } else {
-        "Configuration/Commands"
+        lock_claimed_gates(pipeline);
     }
 }
 
@@ -692,11 +758,38 @@ fn overrides(
         .filter(|v| {
             OVERRIDING_VARIABLES.contains(&v.name.to_ascii_uppercase().as_str())
                 || super::resolve::runtime_variable(&v.value).is_some_and(|r| {
-                    let ns = r.trim_start_matches("#{").split('.').next().unwrap_or("");
-                    ns != "codepipeline" && !source_namespaces.iter().any(|s| s == ns)
+                    let inner = r.trim_start_matches("#{").trim_end_matches('}');
+                    let (ns, var) = inner.split_once('.').unwrap_or((inner, ""));
+                    // the commit id and repository of a source are the provider's; a commit
+                    // message, branch or author is whatever the developer wrote
+                    let platform_set = ns == "codepipeline"
+                        || source_namespaces.iter().any(|s| s == ns)
+                            && SOURCE_VARIABLES_SET_BY_PROVIDER.contains(&var);
+                    !platform_set
                 })
         })
         .collect()
+}
+
+/// An action that claims a locked role (named like SCA) without being verified is locked
+/// when it stands where a gate would: before some build. There it is the platform's gate
+/// and must be one (the locked-* policies say why it is not); a scan after every build,
+/// such as an image scan, gates nothing and stays the developers'.
+fn lock_claimed_gates(pipeline: &mut super::Pipeline) {
+    let builds: Vec<(usize, i64)> = pipeline
+        .stages
+        .iter()
+        .flat_map(|s| &s.actions)
+        .filter(|a| a.is_build && !a.locked_claim)
+        .map(|a| (a.stage_index, a.run_order))
+        .collect();
+    for action in pipeline.stages.iter_mut().flat_map(|s| &mut s.actions) {
+        if action.locked_claim {
+            let at = (action.stage_index, action.run_order);
+            action.locked = builds.iter().any(|b| at < *b);
+            action.is_build = !action.locked && action.is_build;
+        }
+    }
 }
 
 /// Sets each action's `source_artifacts`: the outputs of Source actions its inputs derive

@@ -197,6 +197,9 @@ pub struct Action {
     /// The resolved type, for classification.
     #[serde(skip)]
     pub(crate) types: codepipeline::ActionType,
+    /// Claims a locked role without being verified; locked when it stands before a build.
+    #[serde(skip)]
+    pub(crate) locked_claim: bool,
     /// The action.
     pub source: SourceRef,
 }
