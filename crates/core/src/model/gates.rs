@@ -772,9 +772,10 @@ fn overrides(
 }
 
 /// An action that claims a locked role (named like SCA) without being verified is locked
-/// when it stands where a gate would: before some build. There it is the platform's gate
-/// and must be one (the locked-* policies say why it is not); a scan after every build,
-/// such as an image scan, gates nothing and stays the developers'.
+/// when it stands where a gate would: before some build, or reading the source itself
+/// (or nothing). There it is the platform's gate and must be one (the locked-* policies
+/// say why it is not). A scan of what a build produced (an image scan reading the build's
+/// output, after it) gates nothing and stays the developers'.
 fn lock_claimed_gates(pipeline: &mut super::Pipeline) {
     let builds: Vec<(usize, i64)> = pipeline
         .stages
@@ -783,10 +784,19 @@ fn lock_claimed_gates(pipeline: &mut super::Pipeline) {
         .filter(|a| a.is_build && !a.locked_claim)
         .map(|a| (a.stage_index, a.run_order))
         .collect();
+    let sources: Vec<String> = pipeline
+        .stages
+        .iter()
+        .flat_map(|s| &s.actions)
+        .filter(|a| a.category == "Source")
+        .flat_map(|a| a.output_artifacts.iter().cloned())
+        .collect();
     for action in pipeline.stages.iter_mut().flat_map(|s| &mut s.actions) {
         if action.locked_claim {
             let at = (action.stage_index, action.run_order);
-            action.locked = builds.iter().any(|b| at < *b);
+            let reads_source = action.input_artifacts.is_empty()
+                || action.input_artifacts.iter().any(|a| sources.contains(a));
+            action.locked = reads_source || builds.iter().any(|b| at < *b);
             action.is_build = !action.locked && action.is_build;
         }
     }

@@ -390,7 +390,7 @@ impl Builder<'_> {
         let path = node_path(within, within_path, node).0;
         self.out.workspace.unresolved.push(Unresolved {
             what,
-            value: display(node),
+            value: author_syntax(node, file),
             reason,
             source: SourceRef {
                 file: file.to_string(),
@@ -436,6 +436,17 @@ pub fn normalize(
             continue;
         };
         let file = doc.document.file.path.clone();
+        if matches!(doc.kind, Kind::Cloudformation | Kind::Buildspec) {
+            // CloudFormation and CodeBuild read one document; stagegate must not check a
+            // different one than they deploy
+            if let Some(second) = doc.document.roots.iter().filter(|r| !r.is_null()).nth(1) {
+                b.error(
+                    &file,
+                    second.span,
+                    "a second YAML document: AWS reads one document per template or buildspec, so this file cannot be verified",
+                );
+            }
+        }
         b.out.workspace.documents.push(DocumentInfo {
             file: file.clone(),
             kind: doc.kind,

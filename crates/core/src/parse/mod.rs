@@ -119,13 +119,55 @@ pub fn parse(file: Arc<SourceFile>, limits: &Limits) -> Result<Document, ParseEr
     let format = Format::detect(&file.path, &file.text);
     let roots = match format {
         Format::Json => vec![json::parse(&file.text, limits)?],
-        Format::Yaml => yaml::parse(&file.text, limits)?,
+        Format::Yaml => {
+            let roots = yaml::parse(&file.text, limits)?;
+            if let Some(e) = yaml11_line_break(&file.text, &roots) {
+                return Err(e);
+            }
+            roots
+        }
     };
     Ok(Document {
         file,
         format,
         roots,
     })
+}
+
+/// Characters that YAML 1.1 readers (CloudFormation's among them) read as line breaks and
+/// YAML 1.2 readers (stagegate's) do not: outside a quoted scalar they can hide a line,
+/// such as a whole pipeline action after a `# comment`, from one reader but not the other.
+const YAML11_BREAKS: &[(char, &str)] = &[
+    ('\u{85}', "U+0085 (NEXT LINE)"),
+    ('\u{2028}', "U+2028 (LINE SEPARATOR)"),
+    ('\u{2029}', "U+2029 (PARAGRAPH SEPARATOR)"),
+];
+
+fn yaml11_line_break(text: &str, roots: &[Node]) -> Option<ParseError> {
+    if text.is_ascii() {
+        return None;
+    }
+    let mut quoted = Vec::new();
+    fn collect(node: &Node, out: &mut Vec<Span>) {
+        match &node.value {
+            Value::Scalar(_, Style::Quoted) => out.push(node.span),
+            Value::Scalar(..) => {}
+            Value::Seq(items) => items.iter().for_each(|n| collect(n, out)),
+            Value::Map(entries) => entries.iter().for_each(|e| collect(&e.value, out)),
+        }
+    }
+    roots.iter().for_each(|r| collect(r, &mut quoted));
+    let (at, len, name) = text.char_indices().find_map(|(i, c)| {
+        let (_, name) = YAML11_BREAKS.iter().find(|(b, _)| *b == c)?;
+        let inside = quoted.iter().any(|s| s.start <= i && i < s.end);
+        (!inside).then_some((i, c.len_utf8(), *name))
+    })?;
+    Some(ParseError::new(
+        format!(
+            "{name} outside a quoted scalar: YAML 1.1 readers such as CloudFormation's read it as a line break and YAML 1.2 readers do not, so AWS and stagegate would read different documents"
+        ),
+        Span::new(at, at + len),
+    ))
 }
 
 /// Parses a document embedded in a string (an inline buildspec) and moves its spans onto
@@ -142,7 +184,12 @@ pub fn parse_embedded(text: &MappedText, limits: &Limits) -> Result<Node, ParseE
         }
     } else {
         yaml::parse(&text.text, limits).and_then(|mut docs| {
-            if docs.is_empty() {
+            if let Some(second) = docs.get(1) {
+                Err(ParseError::new(
+                    "a second YAML document: CodeBuild reads one buildspec document, so stagegate would not see what runs",
+                    second.span,
+                ))
+            } else if docs.is_empty() {
                 Err(ParseError::new("empty document", Span::new(0, 0)))
             } else {
                 Ok(docs.swap_remove(0))
