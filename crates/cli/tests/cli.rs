@@ -47,7 +47,7 @@ fn violations_exit_1_with_located_plain_diagnostics() {
         "{out}"
     );
     assert!(!out.contains('\u{1b}'), "no colour when not a terminal");
-    assert!(out.contains("2 errors, 0 warnings, 0 notes in 2 files (1 pipeline)"));
+    assert!(out.contains("3 errors, 0 warnings, 0 notes in 2 files (1 pipeline)"));
 }
 
 #[test]
@@ -63,7 +63,7 @@ fn json_report_has_schema_version_1_and_relative_paths() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["version"], 1);
     assert_eq!(v["tool"]["name"], "stagegate");
-    assert_eq!(v["summary"]["findings"], 2);
+    assert_eq!(v["summary"]["findings"], 3);
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys,
@@ -106,7 +106,7 @@ fn bad_input_exits_2_and_other_files_are_still_checked() {
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(o.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["summary"]["findings"], 2);
+    assert_eq!(v["summary"]["findings"], 3);
     assert_eq!(v["errors"][0]["location"]["line"], 4);
 }
 
@@ -463,9 +463,10 @@ fn audit_baseline_reports_new_and_fixed() {
         d,
     ]);
     assert_eq!(v["summary"]["baseline"]["new"], 1, "{v:#}");
+    // the violating seed had three findings: the build, the deploy and the locked buildspec
     assert_eq!(
         v["summary"]["baseline"]["fixed"].as_array().unwrap().len(),
-        2,
+        3,
         "{v:#}"
     );
     std::fs::remove_dir_all(&dir).ok();

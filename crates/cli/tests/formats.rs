@@ -110,10 +110,10 @@ fn several_formats_in_one_run() {
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("::error file="));
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(j["summary"]["findings"], 2);
+    assert_eq!(j["summary"]["findings"], 3);
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
-    assert_eq!(s["runs"][0]["results"].as_array().unwrap().len(), 2);
+    assert_eq!(s["runs"][0]["results"].as_array().unwrap().len(), 3);
     assert!(std::fs::read_to_string(&junit)
         .unwrap()
         .contains("<testsuites"));
@@ -156,7 +156,7 @@ fn fingerprints_stay_equal_when_lines_are_inserted_above() {
     std::fs::write(dir.join("pipeline.yaml"), format!("# a\n# b\n# c\n{text}")).unwrap();
     let after = run(&dir);
     std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(before.len(), 2);
+    assert_eq!(before.len(), 3);
     for (b, a) in before.iter().zip(&after) {
         assert_eq!(b.0, a.0);
         assert_eq!(b.1 + 3, a.1, "lines moved");

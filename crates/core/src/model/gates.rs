@@ -807,15 +807,13 @@ fn lock_claimed_gates(pipeline: &mut super::Pipeline) {
 fn lineage(pipeline: &mut super::Pipeline) {
     let mut origin: std::collections::HashMap<String, Vec<String>> =
         std::collections::HashMap::new();
-    let mut order: Vec<(usize, usize)> = Vec::new();
-    for (si, stage) in pipeline.stages.iter().enumerate() {
-        for (ai, _) in stage.actions.iter().enumerate() {
-            order.push((si, ai));
-        }
-    }
-    order.sort_by_key(|&(si, ai)| (si, pipeline.stages[si].actions[ai].run_order));
-    for (si, ai) in order {
-        let action = &mut pipeline.stages[si].actions[ai];
+    let mut order: Vec<&mut super::Action> = pipeline
+        .stages
+        .iter_mut()
+        .flat_map(|s| s.actions.iter_mut())
+        .collect();
+    order.sort_by_key(|a| (a.stage_index, a.run_order));
+    for action in order {
         let mut sources: Vec<String> = Vec::new();
         for input in &action.input_artifacts {
             match origin.get(input) {
@@ -825,14 +823,13 @@ fn lineage(pipeline: &mut super::Pipeline) {
         }
         sources.sort();
         sources.dedup();
-        if action.category == "Source" {
-            for out in &action.output_artifacts {
-                origin.insert(out.clone(), vec![out.clone()]);
-            }
-        } else {
-            for out in &action.output_artifacts {
-                origin.insert(out.clone(), sources.clone());
-            }
+        for out in &action.output_artifacts {
+            let derived = if action.category == "Source" {
+                vec![out.clone()]
+            } else {
+                sources.clone()
+            };
+            origin.insert(out.clone(), derived);
         }
         action.source_artifacts = sources;
     }
@@ -843,36 +840,31 @@ fn lineage(pipeline: &mut super::Pipeline) {
 /// what they protect.
 fn merge_branch_gates(pipeline: &mut super::Pipeline) {
     for stage in &mut pipeline.stages {
-        let n = stage.actions.len();
-        for i in 0..n {
-            for j in i + 1..n {
-                let (a, b) = (&stage.actions[i], &stage.actions[j]);
-                let (Some(ca), Some(cb)) = (a.conditions.last(), b.conditions.last()) else {
+        let mut merged: Vec<usize> = Vec::new();
+        for (i, a) in stage.actions.iter().enumerate() {
+            for (j, b) in stage.actions.iter().enumerate().skip(i + 1) {
+                let (Some((ca, rest_a)), Some((cb, rest_b))) =
+                    (a.conditions.split_last(), b.conditions.split_last())
+                else {
                     continue;
                 };
                 let opposite = ca.strip_prefix('!') == Some(cb.as_str())
                     || cb.strip_prefix('!') == Some(ca.as_str());
-                let same_rest = a.conditions[..a.conditions.len() - 1]
-                    == b.conditions[..b.conditions.len() - 1];
-                let shared: Vec<String> = a
-                    .roles
-                    .iter()
-                    .filter(|r| b.roles.contains(r))
-                    .cloned()
-                    .collect();
+                let shares_a_role = a.roles.iter().any(|r| b.roles.contains(r));
                 if opposite
-                    && same_rest
+                    && rest_a == rest_b
                     && a.run_order == b.run_order
-                    && !shared.is_empty()
+                    && shares_a_role
                     && a.source_artifacts == b.source_artifacts
                 {
-                    for k in [i, j] {
-                        let action = &mut stage.actions[k];
-                        action.conditions.pop();
-                        action.conditional =
-                            action.conditions.iter().any(|c| !c.starts_with("skip:"));
-                    }
+                    merged.extend([i, j]);
                 }
+            }
+        }
+        for (k, action) in stage.actions.iter_mut().enumerate() {
+            if merged.contains(&k) {
+                action.conditions.pop();
+                action.conditional = action.conditions.iter().any(|c| !c.starts_with("skip:"));
             }
         }
     }

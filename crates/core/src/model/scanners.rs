@@ -136,7 +136,7 @@ pub(crate) fn scan(words: &[String]) -> Scan {
         }
         "bandit" | "gosec" | "brakeman" => Scan::Gate("sast"),
         "sonar-scanner" => {
-            if args.iter().any(|a| *a == "-Dsonar.qualitygate.wait=true") {
+            if args.contains(&"-Dsonar.qualitygate.wait=true") {
                 Scan::Gate("sast")
             } else {
                 Scan::Report(

@@ -92,8 +92,7 @@ const WRAPPERS: &[&str] = &["sudo", "env", "time", "exec", "nice", "nohup", "com
 fn strip_prefix(words: Vec<String>) -> Option<(Vec<String>, Vec<String>)> {
     let mut assignments = Vec::new();
     let mut rest = words.into_iter().peekable();
-    loop {
-        let Some(w) = rest.peek() else { break };
+    while let Some(w) = rest.peek() {
         if is_assignment(w) {
             assignments.push(rest.next()?);
         } else if WRAPPERS.contains(&w.as_str()) {
