@@ -72,7 +72,7 @@ protected(action, gates) if {
 }
 
 message(pipeline, action, gates) := sprintf(
-	"%s action %s in pipeline %s runs with no verified SCA gate: %s %s",
+	"%s action %s in pipeline %s runs with no verified SCA gate: %s is %s",
 	[lower(action.category), lib.action_label(action), pipeline.name, lib.action_label(claimant), claim.reason],
 ) if {
 	count(gates) == 0

@@ -47,7 +47,7 @@ fn build_without_sca_points_at_the_action_with_column_and_related_gate() {
     assert_eq!((claim.location.line, claim.location.column), (221, 15));
     assert!(
         v.message
-            .contains("Build/SCA named like SCA (action name \"SCA\"), but its project runs the repository's buildspec-sca.yml"),
+            .contains("Build/SCA is named like SCA (action name \"SCA\"), but its project runs the repository's buildspec-sca.yml"),
         "{}",
         v.message
     );
