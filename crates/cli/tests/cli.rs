@@ -544,3 +544,75 @@ fn audit_applies_each_workspace_config_and_reports_unused_waivers() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn operator_overrides_of_governance_policies_are_recorded_in_every_format() {
+    let base = [
+        "check",
+        "--fail-on",
+        "never",
+        "--ignore",
+        "build-without-sca",
+        "fixtures/e2e/seed-violating",
+    ];
+    let with = |format: &str| {
+        let mut args = base.to_vec();
+        args.extend(["--format", format]);
+        let o = stagegate(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "the operator's flags are honoured"
+        );
+        stdout(&o)
+    };
+    let json: serde_json::Value = serde_json::from_str(&with("json")).unwrap();
+    let notes: Vec<&str> = json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["message"].as_str())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.contains("--fail-on never")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("--ignore build-without-sca")),
+        "{notes:?}"
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&with("sarif")).unwrap();
+    let notifications = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert!(notifications.iter().any(|n| n["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("--fail-on never")));
+    assert!(with("human").contains("note: run with --fail-on never"));
+    assert!(
+        with("github").contains("::warning title=stagegate run settings::run with --fail-on never")
+    );
+    assert!(with("junit").contains("stagegate.run-setting"));
+}
+
+#[test]
+fn repository_fail_on_never_does_not_pass_governance_errors() {
+    let dir = std::env::temp_dir().join(format!("stagegate-failon-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = root().join("fixtures/e2e/seed-violating");
+    for name in ["pipeline.yaml", "buildspec.yaml"] {
+        std::fs::copy(src.join(name), dir.join(name)).unwrap();
+    }
+    std::fs::write(dir.join(".stagegate.yaml"), "version: 1\nfail-on: never\n").unwrap();
+    let o = stagegate(&["check", "--format", "json", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["notes"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("does not apply to the errors of non-waivable policies"));
+}

@@ -50,5 +50,12 @@ pub fn render(report: &Report) -> String {
             )),
         }
     }
+    // how the run was configured, when it dropped or softened governance policies
+    for n in report.notes.iter().filter(|n| n.path.is_empty()) {
+        out.push_str(&format!(
+            "::warning title=stagegate run settings::{}\n",
+            data(&n.message)
+        ));
+    }
     out
 }

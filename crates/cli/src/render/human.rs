@@ -212,7 +212,11 @@ pub fn render(report: &Report, color: bool) -> String {
         emit(&d, &mut out);
     }
     for n in &report.notes {
-        out.push_str(&format!("note: {}: {}\n", n.path, n.message));
+        if n.path.is_empty() {
+            out.push_str(&format!("note: {}\n", n.message));
+        } else {
+            out.push_str(&format!("note: {}: {}\n", n.path, n.message));
+        }
     }
     let s = &report.summary;
     out.push_str(&format!(

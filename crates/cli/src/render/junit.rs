@@ -99,6 +99,28 @@ pub fn render(report: &Report, policies: &[Policy]) -> String {
             n = report.errors.len()
         ));
     }
+    // run settings that dropped or softened governance policies, as properties of a suite
+    // of their own (JUnit has no run-level notes)
+    let settings: Vec<&str> = report
+        .notes
+        .iter()
+        .filter(|n| n.path.is_empty())
+        .map(|n| n.message.as_str())
+        .collect();
+    if !settings.is_empty() {
+        let properties: String = settings
+            .iter()
+            .map(|m| {
+                format!(
+                    "      <property name=\"stagegate.run-setting\" value=\"{}\"/>\n",
+                    xml(m)
+                )
+            })
+            .collect();
+        suites.push_str(&format!(
+            "  <testsuite name=\"stagegate-run-settings\" tests=\"0\" failures=\"0\" errors=\"0\">\n    <properties>\n{properties}    </properties>\n  </testsuite>\n"
+        ));
+    }
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"stagegate\" tests=\"{total_tests}\" failures=\"{total_failures}\" errors=\"{}\">\n{suites}</testsuites>\n",
         report.errors.len()

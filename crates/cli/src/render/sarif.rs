@@ -301,6 +301,16 @@ pub fn render(report: &Report, policies: &[Policy]) -> String {
                         },
                         locations: e.location.iter().map(|l| location(l, None, None)).collect(),
                     })
+                    // run settings that dropped or softened governance policies
+                    .chain(report.notes.iter().filter(|n| n.path.is_empty()).map(|n| {
+                        Notification {
+                            level: "warning",
+                            message: Text {
+                                text: n.message.clone(),
+                            },
+                            locations: Vec::new(),
+                        }
+                    }))
                     .collect(),
             }],
         }],
