@@ -44,6 +44,20 @@ pub(crate) fn normalize(b: &mut Builder<'_>, doc: &Document, root: &Node) {
             ctx.resource_types.insert(r.key.clone(), t.to_string());
         }
     }
+    for output in root.get("Outputs").map(Node::entries).unwrap_or_default() {
+        let (Some(value), Some(name)) = (
+            output.value.get("Value"),
+            output.value.get("Export").and_then(|e| e.get("Name")),
+        ) else {
+            continue;
+        };
+        if let Some(name) = ctx.resolve(name).certain() {
+            b.exports
+                .entry(name.to_string())
+                .or_default()
+                .push((file.clone(), value.clone()));
+        }
+    }
     b.templates.insert(file.clone(), ctx);
     let base = PathBuf::root().join("Resources");
     for wanted in ["AWS::CodeBuild::Project", "AWS::CodePipeline::Pipeline"] {

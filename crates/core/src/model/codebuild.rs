@@ -77,6 +77,7 @@ pub(crate) fn normalize(
             name,
             name_expr,
             logical_id: logical_id.map(str::to_string),
+            arn: field(node, "Arn").and_then(|(n, _)| literal(n)),
             source_type,
             buildspec,
             environment,

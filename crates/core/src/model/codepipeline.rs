@@ -52,6 +52,7 @@ pub(crate) fn normalize(b: &mut Builder<'_>, file: &str, decl: &Node, path: Path
         name,
         pipeline_type,
         format: format.to_string(),
+        region: None,
         stages,
         source: SourceRef::new(file, &super::object_path(&path)),
     });
@@ -316,6 +317,7 @@ fn build_action<'n>(
         origin: "action".into(),
         run_order,
         configuration,
+        region: field(node, "Region").and_then(|(n, _)| literal(n)),
         namespace: field(node, "Namespace").map(|(n, _)| display(n)),
         input_artifacts: artifacts("InputArtifacts"),
         output_artifacts: artifacts("OutputArtifacts"),

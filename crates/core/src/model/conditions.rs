@@ -144,6 +144,7 @@ fn commands_rule(
         origin: format!("{block} rule"),
         run_order,
         configuration,
+        region: None,
         namespace: None,
         input_artifacts: artifacts,
         output_artifacts: Vec::new(),

@@ -69,6 +69,41 @@ pub(crate) fn link(b: &mut Builder<'_>) {
                 None => {}
             }
         }
+        if let Some(import) = pending
+            .name
+            .get("Fn::ImportValue")
+            .filter(|_| outcome.candidates.is_empty())
+        {
+            let scope_resolution = match ctx {
+                Some(c) => c.resolve(import),
+                None => super::resolve::Scope::default().resolve(import),
+            };
+            if let Some(name) = scope_resolution.certain() {
+                for (file, value) in b.exports.get(name).into_iter().flatten() {
+                    let target = value.get("Ref").and_then(Node::as_str);
+                    let scope = b.templates.get(file);
+                    match target {
+                        Some(t)
+                            if scope
+                                .and_then(|s| s.resource_types.get(t))
+                                .is_some_and(|ty| ty == "AWS::CodeBuild::Project") =>
+                        {
+                            outcome.candidates.push(format!("{file}:{t}"));
+                        }
+                        _ => {
+                            let exported =
+                                scope.and_then(|s| s.resolve(value).certain().map(str::to_string));
+                            for key in exported
+                                .iter()
+                                .flat_map(|n| by_name.get(project_name_of(n)).into_iter().flatten())
+                            {
+                                outcome.candidates.push((*key).to_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
         if outcome.candidates.is_empty() {
             let resolution = match ctx {
                 Some(c) => c.resolve(&pending.name),
@@ -114,6 +149,24 @@ pub(crate) fn link(b: &mut Builder<'_>) {
             outcome.why = Some("is not among the checked files".into());
         }
         outcome.candidates.retain(|k| ws.projects.contains_key(k));
+        // a dump of several regions holds projects of one name in each: the action runs
+        // the one in its own region
+        let pipeline = ws.pipelines.get(pending.pipeline);
+        let action_region = pipeline
+            .and_then(|p| p.stages.get(pending.stage))
+            .and_then(|s| s.actions.get(pending.action))
+            .and_then(|a| a.region.clone())
+            .or_else(|| pipeline.and_then(|p| p.region.clone()));
+        if let Some(region) = &action_region {
+            outcome.candidates.retain(|k| {
+                let project_region = ws
+                    .projects
+                    .get(k)
+                    .and_then(|p| p.arn.as_deref())
+                    .and_then(super::arn_region);
+                project_region.is_none_or(|r| &r == region)
+            });
+        }
         resolved.push(outcome);
     }
     for (file, span, message) in wrong_refs {

@@ -93,6 +93,8 @@ pub struct Pipeline {
     pub pipeline_type: String,
     /// Where the pipeline came from: `cloudformation` or `api`.
     pub format: String,
+    /// The region it lives in, when a dump says (`metadata.pipelineArn`).
+    pub region: Option<String>,
     /// Stages in execution order.
     pub stages: Vec<Stage>,
     /// The declaration.
@@ -149,6 +151,8 @@ pub struct Action {
     pub run_order: i64,
     /// Provider configuration, `EnvironmentVariables` decoded into a list.
     pub configuration: Map<String, Json>,
+    /// The region it runs in, when it says (`Region`, cross-region actions).
+    pub region: Option<String>,
     /// The namespace of its output variables (`Namespace`), if any.
     pub namespace: Option<String>,
     /// Input artifact names.
@@ -230,6 +234,8 @@ pub struct Project {
     pub name_expr: Option<Json>,
     /// CloudFormation logical id, for templates.
     pub logical_id: Option<String>,
+    /// The project ARN (`arn` in `batch-get-projects` output), when known.
+    pub arn: Option<String>,
     /// `Source.Type`.
     pub source_type: Option<String>,
     /// Where the buildspec comes from.
@@ -366,6 +372,8 @@ pub(crate) struct Builder<'a> {
     pub pending_links: Vec<link::PendingLink>,
     /// CloudFormation context of each template, by file.
     pub templates: HashMap<String, cloudformation::TemplateContext>,
+    /// CloudFormation exports of every template: name -> (file, the output's `Value`).
+    pub exports: HashMap<String, Vec<(String, Node)>>,
 }
 
 impl Builder<'_> {
@@ -430,6 +438,7 @@ pub fn normalize(
         out: Normalized::default(),
         pending_links: Vec::new(),
         templates: HashMap::new(),
+        exports: HashMap::new(),
     };
     for doc in docs {
         let Some(root) = doc.document.root() else {
@@ -465,6 +474,14 @@ pub fn normalize(
                     None => (root, PathBuf::root()),
                 };
                 codepipeline::normalize(&mut b, &file, decl, path, "api");
+                let region = root
+                    .get("metadata")
+                    .and_then(|m| m.get("pipelineArn"))
+                    .and_then(Node::as_str)
+                    .and_then(arn_region);
+                if let Some(p) = b.out.workspace.pipelines.last_mut() {
+                    p.region = region;
+                }
             }
             Kind::Codebuild => {
                 if let Some(projects) = root.get("projects") {
@@ -489,6 +506,12 @@ pub fn normalize(
     link::link(&mut b);
     gates::classify(&mut b.out.workspace, b.gates);
     b.out
+}
+
+/// The region of an ARN (`arn:aws:codebuild:eu-west-1:...`), when it has one.
+pub(crate) fn arn_region(arn: &str) -> Option<String> {
+    let region = arn.strip_prefix("arn:")?.split(':').nth(2)?;
+    (!region.is_empty()).then(|| region.to_string())
 }
 
 /// The path of `target` inside `root` (at `base`), found by its span; `base` when it is not

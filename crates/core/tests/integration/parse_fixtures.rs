@@ -117,3 +117,115 @@ Resources:
             .collect::<Vec<_>>()
     );
 }
+
+/// One pipeline whose SCA action runs `ProjectName`, with a verified project elsewhere.
+fn sca_pipeline(project_name: &str) -> String {
+    format!(
+        "Resources:
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      Stages:
+        - Name: Source
+          Actions:
+            - Name: Source
+              ActionTypeId: {{Category: Source, Owner: AWS, Provider: S3, Version: 1}}
+              OutputArtifacts: [{{Name: Src}}]
+        - Name: Build
+          Actions:
+            - Name: SCA
+              ActionTypeId: {{Category: Test, Owner: AWS, Provider: CodeBuild, Version: 1}}
+              Configuration: {{ProjectName: {project_name}}}
+              InputArtifacts: [{{Name: Src}}]
+            - Name: Build
+              RunOrder: 2
+              ActionTypeId: {{Category: Build, Owner: AWS, Provider: CodeBuild, Version: 1}}
+              InputArtifacts: [{{Name: Src}}]
+"
+    )
+}
+
+const PLATFORM_STACK: &str = "Resources:
+  ScaProject:
+    Type: AWS::CodeBuild::Project
+    Properties:
+      Name: platform-sca
+      Source:
+        Type: CODEPIPELINE
+        BuildSpec: |
+          version: 0.2
+          phases:
+            build:
+              commands:
+                - osv-scanner -r .
+Outputs:
+  ScaProjectName:
+    Value: !Ref ScaProject
+    Export:
+      Name: platform-sca-project
+";
+
+#[test]
+fn an_import_links_to_the_export_of_a_checked_template() {
+    let report = linter().check_sources([
+        (
+            "pipeline.yaml",
+            sca_pipeline("!ImportValue platform-sca-project").as_str(),
+        ),
+        ("platform.yaml", PLATFORM_STACK),
+    ]);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert!(report.violations.is_empty(), "{:#?}", report.violations);
+    // without the exporting template it is an error, saying why
+    let report = linter().check_sources([(
+        "pipeline.yaml",
+        sca_pipeline("!ImportValue platform-sca-project").as_str(),
+    )]);
+    let v = report
+        .violations
+        .iter()
+        .find(|v| v.policy == "unresolved-locked-project")
+        .expect("unresolved");
+    assert!(
+        v.message.contains("imported from another stack"),
+        "{}",
+        v.message
+    );
+    assert!(
+        v.message.contains("!ImportValue platform-sca-project"),
+        "{}",
+        v.message
+    );
+}
+
+#[test]
+fn a_project_of_another_region_is_not_linked() {
+    let pipeline = r#"{"pipeline": {"name": "p", "stages": [
+      {"name": "Source", "actions": [{"name": "Source",
+        "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"},
+        "outputArtifacts": [{"name": "Src"}]}]},
+      {"name": "Build", "actions": [
+        {"name": "SCA", "actionTypeId": {"category": "Test", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
+         "configuration": {"ProjectName": "platform-sca"}, "inputArtifacts": [{"name": "Src"}]},
+        {"name": "Build", "runOrder": 2, "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"},
+         "inputArtifacts": [{"name": "Src"}]}]}]},
+     "metadata": {"pipelineArn": "arn:aws:codepipeline:eu-west-1:111122223333:p"}}"#;
+    let projects = |region: &str, buildspec: &str| {
+        format!(
+            r#"{{"projects": [{{"name": "platform-sca", "arn": "arn:aws:codebuild:{region}:111122223333:project/platform-sca",
+               "source": {{"type": "CODEPIPELINE", "buildspec": "{buildspec}"}}}}]}}"#
+        )
+    };
+    let good = projects(
+        "eu-west-1",
+        "version: 0.2\\nphases:\\n  build:\\n    commands:\\n      - osv-scanner -r .\\n",
+    );
+    let other = projects("us-east-1", "buildspec-sca.yml");
+    let report = linter().check_sources([
+        ("pipeline.json", pipeline),
+        ("eu.json", good.as_str()),
+        ("us.json", other.as_str()),
+    ]);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert!(report.violations.is_empty(), "{:#?}", report.violations);
+}
