@@ -616,3 +616,40 @@ fn repository_fail_on_never_does_not_pass_governance_errors() {
         .unwrap()
         .contains("does not apply to the errors of non-waivable policies"));
 }
+
+#[test]
+fn a_finding_far_along_a_minified_line_is_shown_cut_at_its_real_column() {
+    let dir = std::env::temp_dir().join(format!("stagegate-longline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pad: String = (0..1500)
+        .map(|i| {
+            format!(
+                r#""Pad{i}":{{"Type":"AWS::S3::Bucket","Properties":{{"BucketName":"{}"}}}},"#,
+                "b".repeat(40)
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"{{"Resources":{{{pad}"Pipeline":{{"Type":"AWS::CodePipeline::Pipeline","Properties":{{"Stages":[{{"Name":"Source","Actions":[{{"Name":"Source","ActionTypeId":{{"Category":"Source","Owner":"AWS","Provider":"S3","Version":"1"}},"OutputArtifacts":[{{"Name":"Src"}}]}}]}},{{"Name":"Build","Actions":[{{"Name":"Build","ActionTypeId":{{"Category":"Build","Owner":"AWS","Provider":"CodeBuild","Version":"1"}},"InputArtifacts":[{{"Name":"Src"}}]}}]}}]}}}}}}}}"#
+    );
+    // the build action's opening brace, 1-based
+    let column = text.rfind(r#"{"Name":"Build","ActionTypeId""#).unwrap() + 1;
+    std::fs::write(dir.join("min.template.json"), &text).unwrap();
+    let o = stagegate(&["check", "--color", "never", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("min.template.json:1:{column}]")),
+        "{out}"
+    );
+    assert!(
+        out.lines().all(|l| l.chars().count() < 400),
+        "a snippet line was not cut"
+    );
+}

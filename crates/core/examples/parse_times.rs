@@ -10,7 +10,7 @@ fn main() {
     let t = Instant::now();
     let mut files = Vec::new();
     for _ in 0..n {
-        files = stagegate::discover::discover(std::slice::from_ref(&dir), &limits).0;
+        files = stagegate::discover::discover(std::slice::from_ref(&dir), &limits).candidates;
     }
     println!("discover: {:?}", t.elapsed() / n);
     let t = Instant::now();

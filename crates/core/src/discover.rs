@@ -42,71 +42,109 @@ pub struct ReadError {
     pub at: Option<(Arc<SourceFile>, usize)>,
 }
 
-/// Walks `paths` and reads every YAML/JSON file found; files named explicitly are read
-/// whatever their extension.
-pub fn discover(paths: &[PathBuf], limits: &Limits) -> (Vec<Candidate>, Vec<ReadError>) {
+/// What a walk found: the files read, the files that could not be read, and what it left
+/// out on purpose.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// Files read.
+    pub candidates: Vec<Candidate>,
+    /// Files that could not be read.
+    pub errors: Vec<ReadError>,
+    /// (display path, why) of what was left out: links that leave the checked folder.
+    pub notes: Vec<(String, String)>,
+    /// Untracked files with an input's name that `.gitignore` excludes, not read.
+    pub ignored: Vec<String>,
+}
+
+/// Walks `paths` and reads every file with an input's name (YAML, JSON, templates); files
+/// named explicitly are read whatever their name.
+///
+/// `.gitignore` decides only for files git does not track: in a git work tree every
+/// tracked file is read whatever `.gitignore` says, and `cdk.out/` (CDK's output, produced
+/// to be checked) is always read. Without git metadata (a CodePipeline source artifact,
+/// an export) nothing tells tracked from untracked, so nothing is left out. Links are
+/// followed while they stay inside the checked folder; a link that leaves it is noted, not
+/// read.
+pub fn discover(paths: &[PathBuf], limits: &Limits) -> Discovered {
+    let mut out = Discovered::default();
     let mut found: Vec<(PathBuf, bool)> = Vec::new();
-    let mut errors = Vec::new();
     // one working directory for every display path of this walk, not one lookup a file
     let cwd = std::env::current_dir().ok();
     let display_path = |p: &Path| display_path_in(cwd.as_deref(), p);
+    let mut saw_link = false;
     for path in paths {
         if path.is_dir() {
-            // only the repository's .gitignore files decide; `.ignore`, the user's global
-            // gitignore and .git/info/exclude are not what the repository says it holds
-            let walker = ignore::WalkBuilder::new(path)
-                .hidden(false)
-                .require_git(false)
-                .ignore(false)
-                .git_global(false)
-                .git_exclude(false)
-                .filter_entry(|e| e.file_name() != ".git")
-                .sort_by_file_name(|a, b| a.cmp(b))
-                .build();
-            for entry in walker {
-                match entry {
-                    Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
-                        if has_input_extension(e.path()) {
-                            found.push((e.into_path(), false));
+            let walked = walk(path);
+            saw_link |= walked.links;
+            out.errors
+                .extend(walked.errors.into_iter().map(|message| ReadError {
+                    path: display_path(path),
+                    message,
+                    at: None,
+                }));
+            let root = path.canonicalize().unwrap_or_else(|_| path.clone());
+            let excluded = if walked.gitignores {
+                gitignored(path, &walked.files)
+            } else {
+                Vec::new()
+            };
+            for (file, via_link) in walked.files {
+                if via_link {
+                    match file.canonicalize() {
+                        Ok(target) if target.starts_with(&root) => {}
+                        Ok(target) => {
+                            out.notes.push((
+                                display_path(&file),
+                                format!(
+                                    "not read: a link to {}, outside the checked folder",
+                                    target.display()
+                                ),
+                            ));
+                            continue;
+                        }
+                        Err(e) => {
+                            out.errors.push(ReadError {
+                                path: display_path(&file),
+                                message: format!("cannot follow the link: {e}"),
+                                at: None,
+                            });
+                            continue;
                         }
                     }
-                    Ok(_) => {}
-                    Err(err) => errors.push(ReadError {
-                        path: display_path(path),
-                        message: err.to_string(),
-                        at: None,
-                    }),
                 }
+                if excluded.contains(&file) {
+                    out.ignored.push(display_path(&file));
+                    continue;
+                }
+                found.push((file, false));
             }
         } else if path.exists() {
             found.push((path.clone(), true));
         } else {
-            errors.push(ReadError {
+            out.errors.push(ReadError {
                 path: display_path(path),
                 message: "no such file or directory".into(),
                 at: None,
             });
         }
     }
-    // a file reached twice (`check . pipeline.yaml`) is read once; one walk (links are
-    // not followed) reaches each file once, so resolving every path is only needed for more
-    if paths.len() > 1 {
+    // a file reached twice (`check . pipeline.yaml`, or through a link) is read once
+    if paths.len() > 1 || saw_link {
         let mut seen = std::collections::HashSet::new();
         found.retain(|(path, _)| seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())));
     }
-    let mut candidates = Vec::new();
     for (path, explicit) in found {
         match read(&path, limits) {
-            Ok(text) => candidates.push(Candidate {
+            Ok(text) => out.candidates.push(Candidate {
                 file: Arc::new(SourceFile::new(display_path(&path), text)),
                 explicit,
             }),
-            Err(Unreadable::Other(message)) => errors.push(ReadError {
+            Err(Unreadable::Other(message)) => out.errors.push(ReadError {
                 path: display_path(&path),
                 message,
                 at: None,
             }),
-            Err(Unreadable::Utf8 { lossy, offset }) => errors.push(ReadError {
+            Err(Unreadable::Utf8 { lossy, offset }) => out.errors.push(ReadError {
                 path: display_path(&path),
                 message: "not valid UTF-8".into(),
                 at: Some((
@@ -116,7 +154,129 @@ pub fn discover(paths: &[PathBuf], limits: &Limits) -> (Vec<Candidate>, Vec<Read
             }),
         }
     }
-    (candidates, errors)
+    out
+}
+
+/// One folder's walk: files with an input's name (and whether a link led to them),
+/// whether any `.gitignore` was met, whether any link was followed.
+struct Walked {
+    files: Vec<(PathBuf, bool)>,
+    gitignores: bool,
+    links: bool,
+    errors: Vec<String>,
+}
+
+fn walk(dir: &Path) -> Walked {
+    let mut out = Walked {
+        files: Vec::new(),
+        gitignores: false,
+        links: false,
+        errors: Vec::new(),
+    };
+    // every file is visited; what .gitignore says is decided afterwards, for untracked
+    // files only. Following links, the walker stops at a loop.
+    let walker = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .follow_links(true)
+        .filter_entry(|e| e.file_name() != ".git")
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(e) => {
+                let is_link = e.path_is_symlink();
+                if is_link {
+                    out.links = true;
+                }
+                if e.file_name() == ".gitignore" {
+                    out.gitignores = true;
+                }
+                if e.file_type().is_some_and(|t| t.is_file()) && has_input_extension(e.path()) {
+                    // a file below a followed folder link is reached through it too
+                    let via_link = is_link || (out.links && below_link(dir, e.path()));
+                    out.files.push((e.into_path(), via_link));
+                }
+            }
+            Err(err) => {
+                // a loop of links is where following stops, not a problem with the input
+                if !err.to_string().contains("loop") {
+                    out.errors.push(err.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether a component of `path` below `root` is a symbolic link.
+fn below_link(root: &Path, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return true;
+    };
+    let mut at = root.to_path_buf();
+    let mut components = rel.components().peekable();
+    while let Some(c) = components.next() {
+        at.push(c);
+        if components.peek().is_some()
+            && std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// The files of `walked` that `.gitignore` excludes and git does not track: only in a git
+/// work tree whose tracked files git can list, and never below `cdk.out/`.
+fn gitignored(dir: &Path, walked: &[(PathBuf, bool)]) -> Vec<PathBuf> {
+    let Some(tracked) = tracked_files(dir) else {
+        return Vec::new();
+    };
+    let kept: std::collections::HashSet<PathBuf> = ignore::WalkBuilder::new(dir)
+        .hidden(false)
+        .require_git(true)
+        .ignore(false)
+        .git_global(false)
+        .git_exclude(false)
+        .follow_links(true)
+        .filter_entry(|e| e.file_name() != ".git")
+        .build()
+        .filter_map(Result::ok)
+        .map(ignore::DirEntry::into_path)
+        .collect();
+    walked
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| !kept.contains(*p))
+        .filter(|p| !p.components().any(|c| c.as_os_str() == "cdk.out"))
+        .filter(|p| {
+            p.strip_prefix(dir)
+                .map_or(true, |rel| !tracked.contains(rel))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Paths (relative to `dir`) of the files git tracks below `dir`, or `None` when `dir` is
+/// not in a git work tree or git cannot list them.
+fn tracked_files(dir: &Path) -> Option<std::collections::HashSet<PathBuf>> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["ls-files", "-z", "--cached"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    Some(
+        out.stdout
+            .split(|b| *b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| PathBuf::from(String::from_utf8_lossy(p).into_owned()))
+            .collect(),
+    )
 }
 
 enum Unreadable {
@@ -155,11 +315,13 @@ fn read(path: &Path, limits: &Limits) -> Result<String, Unreadable> {
     })
 }
 
+/// The names AWS users give inputs: YAML and JSON, and CloudFormation's own extensions
+/// (`*.template`, `*.cfn`), in any letter case.
 fn has_input_extension(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yml" | "yaml" | "json")
-    )
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .is_some_and(|e| matches!(e.as_str(), "yml" | "yaml" | "json" | "template" | "cfn"))
 }
 
 /// A path relative to the working directory when it lies below it, with `/` separators.
@@ -182,14 +344,27 @@ pub fn name_says_input(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
     (name.starts_with("buildspec") && yaml)
-        || name.ends_with(".template.json")
-        || name.ends_with(".template.yaml")
-        || name.ends_with(".template.yml")
+        || name.ends_with(".template")
+        || name.ends_with(".cfn")
+        || [".template.", ".cfn."].iter().any(|infix| {
+            name.rsplit_once('.').is_some_and(|(stem, ext)| {
+                stem.ends_with(infix.trim_end_matches('.'))
+                    && matches!(ext, "json" | "yaml" | "yml")
+            })
+        })
 }
 
 /// Whether text that does not parse still reads as a stagegate input (so a syntax error in
 /// it fails the check instead of skipping the file).
 pub fn text_says_input(text: &str) -> bool {
+    // JSON may spell any character as `\uXXXX`: read the escapes before looking
+    let unescaped;
+    let text = if text.contains("\\u") {
+        unescaped = unescape_json(text);
+        unescaped.as_str()
+    } else {
+        text
+    };
     text.contains("AWS::CodePipeline::Pipeline")
         || text.contains("AWS::CodeBuild::Project")
         || text.contains("AWSTemplateFormatVersion")
@@ -236,6 +411,28 @@ pub fn classify(path: &str, root: &Node) -> Option<Kind> {
         return Some(Kind::Buildspec);
     }
     None
+}
+
+/// `\uXXXX` escapes replaced by their characters (others kept), for [`text_says_input`].
+fn unescape_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("\\u") {
+        out.push_str(rest.get(..i).unwrap_or(""));
+        let hex = rest.get(i + 2..i + 6).unwrap_or("");
+        match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
+            Some(c) if hex.len() == 4 => {
+                out.push(c);
+                rest = rest.get(i + 6..).unwrap_or("");
+            }
+            _ => {
+                out.push_str("\\u");
+                rest = rest.get(i + 2..).unwrap_or("");
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

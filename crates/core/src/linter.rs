@@ -1,6 +1,6 @@
 //! The whole flow for one workspace: discover → parse → normalize → evaluate → locate.
 
-use crate::discover::{self, classify, name_says_input, Candidate, ReadError};
+use crate::discover::{self, classify, name_says_input, Candidate, Discovered, ReadError};
 use crate::error::Error;
 use crate::governance::Governance;
 use crate::locate::{self, Sources};
@@ -244,8 +244,7 @@ impl Linter {
     /// content (or conventional name) says so.
     pub fn check_paths<P: AsRef<Path>>(&self, paths: &[P]) -> Report {
         let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
-        let (candidates, read_errors) = discover::discover(&paths, &self.limits);
-        self.check_candidates(candidates, read_errors)
+        self.check_candidates(discover::discover(&paths, &self.limits))
     }
 
     /// Checks in-memory files `(name, text)` together as one workspace; no filesystem used.
@@ -255,8 +254,7 @@ impl Linter {
         N: Into<String>,
         T: Into<String>,
     {
-        let (candidates, too_big) = self.candidates(sources);
-        self.check_candidates(candidates, too_big)
+        self.check_candidates(self.candidates(sources))
     }
 
     /// The workspace model of in-memory files `(name, text)`, and the problems met building
@@ -267,13 +265,12 @@ impl Linter {
         N: Into<String>,
         T: Into<String>,
     {
-        let (candidates, too_big) = self.candidates(sources);
-        let prepared = self.prepare(candidates, too_big);
+        let prepared = self.prepare(self.candidates(sources));
         (prepared.normalized.workspace, prepared.report)
     }
 
     /// In-memory files as inputs named explicitly; those over the size limit as problems.
-    fn candidates<I, N, T>(&self, sources: I) -> (Vec<Candidate>, Vec<ReadError>)
+    fn candidates<I, N, T>(&self, sources: I) -> Discovered
     where
         I: IntoIterator<Item = (N, T)>,
         N: Into<String>,
@@ -300,21 +297,47 @@ impl Linter {
                 explicit: true,
             });
         }
-        (candidates, too_big)
+        Discovered {
+            candidates,
+            errors: too_big,
+            ..Discovered::default()
+        }
     }
 
     /// The workspace model (the Rego `input`) of the files under `paths`, and a report of
     /// the problems met building it (no policy is evaluated).
     pub fn model_paths<P: AsRef<Path>>(&self, paths: &[P]) -> (Workspace, Report) {
         let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
-        let (candidates, read_errors) = discover::discover(&paths, &self.limits);
-        let prepared = self.prepare(candidates, read_errors);
+        let prepared = self.prepare(discover::discover(&paths, &self.limits));
         (prepared.normalized.workspace, prepared.report)
     }
 
     /// Parse, classify and normalize; problems and notes go into the report.
-    fn prepare(&self, candidates: Vec<Candidate>, read_errors: Vec<ReadError>) -> Prepared {
+    fn prepare(&self, found: Discovered) -> Prepared {
+        let Discovered {
+            candidates,
+            errors: read_errors,
+            notes,
+            ignored,
+        } = found;
         let mut report = Report::default();
+        report.notes.extend(
+            notes
+                .into_iter()
+                .map(|(path, message)| Note { path, message }),
+        );
+        report.summary.ignored = ignored.len();
+        if !ignored.is_empty() {
+            report.notes.push(Note {
+                path: String::new(),
+                message: format!(
+                    "{} untracked file{} excluded by .gitignore not read: {}",
+                    ignored.len(),
+                    if ignored.len() == 1 { "" } else { "s" },
+                    ignored.join(", ")
+                ),
+            });
+        }
         for e in read_errors {
             match e.at {
                 Some((file, offset)) => {
@@ -358,13 +381,16 @@ impl Linter {
                         }
                         classified.push(Classified { document, kind });
                     }
-                    None if explicit => report.notes.push(Note {
-                        path,
-                        message:
-                            "not a pipeline, CodeBuild project, template or buildspec; skipped"
-                                .into(),
-                    }),
-                    None => {}
+                    // a file named on the command line is an input: one stagegate cannot
+                    // read as one is not checked, and the check says so
+                    None if explicit => report.errors.push(problem(
+                        &file,
+                        parse::ParseError::new(
+                            "not a pipeline, CodeBuild project, template or buildspec stagegate can read",
+                            document.root().map_or(crate::source::Span::new(0, 0), |r| r.span),
+                        ),
+                    )),
+                    None => report.summary.skipped += 1,
                 },
                 Err(e) => {
                     if explicit || name_says_input(&path) || discover::text_says_input(&file.text) {
@@ -406,12 +432,12 @@ impl Linter {
         }
     }
 
-    fn check_candidates(&self, candidates: Vec<Candidate>, read_errors: Vec<ReadError>) -> Report {
+    fn check_candidates(&self, found: Discovered) -> Report {
         let Prepared {
             mut report,
             classified,
             normalized,
-        } = self.prepare(candidates, read_errors);
+        } = self.prepare(found);
         let (findings, eval_errors) = self.policies.evaluate(&normalized.workspace);
         for e in eval_errors {
             report.errors.push(Problem {

@@ -181,6 +181,10 @@ pub struct Summary {
     pub waived: usize,
     /// Problems.
     pub errors: usize,
+    /// Files read that are no input (other YAML and JSON).
+    pub skipped: usize,
+    /// Untracked files with an input's name that `.gitignore` excludes, not read.
+    pub ignored: usize,
 }
 
 /// Everything one check produced.

@@ -15,9 +15,48 @@ struct Diag {
     severity: miette::Severity,
     help: Option<String>,
     url: Option<String>,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Snippet>,
     labels: Vec<LabeledSpan>,
     related: Vec<Diag>,
+}
+
+/// A file's text for snippets; for a file cut to windows (see [`window`]), how far each
+/// cut line's window starts from its line's start (in bytes, as miette counts columns), so
+/// that the location shown stays the real one.
+#[derive(Debug)]
+struct Snippet {
+    named: NamedSource<Arc<str>>,
+    shifts: Vec<(usize, usize)>,
+}
+
+impl miette::SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let contents = self.named.read_span(span, before, after)?;
+        let shift = self
+            .shifts
+            .iter()
+            .find(|(line, _)| *line == contents.line())
+            .map(|(_, shift)| *shift);
+        match shift {
+            // the location line names the span's start: its real column
+            Some(shift) if before == 0 && after == 0 => {
+                Ok(Box::new(miette::MietteSpanContents::new_named(
+                    self.named.name().to_string(),
+                    contents.data(),
+                    *contents.span(),
+                    contents.line(),
+                    contents.column() + shift,
+                    contents.line_count(),
+                )))
+            }
+            _ => Ok(contents),
+        }
+    }
 }
 
 impl fmt::Display for Diag {
@@ -86,6 +125,108 @@ impl Sources<'_> {
         };
         Some(NamedSource::new(path, text).with_language("yaml"))
     }
+
+    /// The source for a snippet of `spans` in `path`. A file with lines longer than
+    /// [`MAX_LINE`] (a minified template) is cut to windows of the lines shown, other lines
+    /// left empty so that line numbers stay true, and the spans are moved into them.
+    fn snippet(&mut self, path: &str, spans: &[SourceSpan]) -> (Option<Snippet>, Vec<SourceSpan>) {
+        let Some(named) = self.named(path) else {
+            return (None, spans.to_vec());
+        };
+        let whole = |named| Snippet {
+            named,
+            shifts: Vec::new(),
+        };
+        let Some(text) = self.cache.get(path).cloned() else {
+            return (Some(whole(named)), spans.to_vec());
+        };
+        if !text.split('\n').any(|l| l.len() > MAX_LINE) {
+            return (Some(whole(named)), spans.to_vec());
+        }
+        let (windowed, moved, shifts) = window(&text, spans);
+        (
+            Some(Snippet {
+                named: NamedSource::new(path, Arc::from(windowed.as_str())).with_language("yaml"),
+                shifts,
+            }),
+            moved,
+        )
+    }
+}
+
+/// Longest source line shown whole in a snippet.
+const MAX_LINE: usize = 160;
+
+/// `text` with only the lines around `spans` kept, each cut to [`MAX_LINE`] bytes around
+/// the span it holds (`…` marks a cut), the spans moved to match, and per cut line (0-based)
+/// how many bytes of it the window leaves out in front, less the `…`.
+type Windowed = (String, Vec<SourceSpan>, Vec<(usize, usize)>);
+
+fn window(text: &str, spans: &[SourceSpan]) -> Windowed {
+    let mut starts = vec![0];
+    starts.extend(memchr_newlines(text));
+    let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
+    let span_lines: Vec<usize> = spans.iter().map(|s| line_of(s.offset())).collect();
+    let shown = |i: usize| span_lines.iter().any(|&l| l.abs_diff(i) <= 1);
+    let mut out = String::new();
+    let mut moved = spans.to_vec();
+    let mut shifts = Vec::new();
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if !shown(i) {
+            continue;
+        }
+        let line_start = starts.get(i).copied().unwrap_or(0);
+        // the window starts a little before the first span that begins on this line
+        let anchor = spans
+            .iter()
+            .zip(&span_lines)
+            .find(|(_, l)| **l == i)
+            .map_or(0, |(s, _)| s.offset() - line_start);
+        let mut from = if line.len() > MAX_LINE {
+            anchor.saturating_sub(40)
+        } else {
+            0
+        };
+        while !line.is_char_boundary(from) {
+            from -= 1;
+        }
+        let mut to = (from + MAX_LINE).min(line.len());
+        while !line.is_char_boundary(to) {
+            to -= 1;
+        }
+        let cut_before = from > 0;
+        if cut_before {
+            out.push('…');
+            // miette counts columns in bytes, `…` included
+            shifts.push((i, from.saturating_sub('…'.len_utf8())));
+        }
+        let window_start = out.len();
+        out.push_str(line.get(from..to).unwrap_or(""));
+        let window_end = out.len();
+        if to < line.len() {
+            out.push('…');
+        }
+        for ((span, l), new) in spans.iter().zip(&span_lines).zip(moved.iter_mut()) {
+            if *l == i {
+                let start = window_start + (span.offset() - line_start).saturating_sub(from);
+                let start = start.min(window_end);
+                let end = (start + span.len()).min(window_end);
+                *new = SourceSpan::new(start.into(), end - start);
+            }
+        }
+    }
+    (out, moved, shifts)
+}
+
+/// Byte offsets of the starts of the lines after the first.
+fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'\n')
+        .map(|(i, _)| i + 1)
 }
 
 /// The span to underline: its first line only, so a whole action does not fill the screen
@@ -140,27 +281,34 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push('\n');
     };
     for v in report.active() {
-        let labels = vec![LabeledSpan::new_primary_with_span(
-            v.label.clone(),
-            first_line(report, &v.location),
-        )];
+        let (source, spans) = sources.snippet(&v.location.path, &[first_line(report, &v.location)]);
+        let labels = spans
+            .into_iter()
+            .map(|span| LabeledSpan::new_primary_with_span(v.label.clone(), span))
+            .collect();
         // each related place gets its own snippet: miette would otherwise print every line
         // between two distant labels of one file
         let related = v
             .related
             .iter()
-            .map(|r| Diag {
-                message: r.message.clone(),
-                code: None,
-                severity: miette::Severity::Advice,
-                help: None,
-                url: None,
-                source: sources.named(&r.location.path),
-                labels: vec![LabeledSpan::new_primary_with_span(
-                    Some(r.message.clone()),
-                    first_line(report, &r.location),
-                )],
-                related: Vec::new(),
+            .map(|r| {
+                let (source, spans) =
+                    sources.snippet(&r.location.path, &[first_line(report, &r.location)]);
+                Diag {
+                    message: r.message.clone(),
+                    code: None,
+                    severity: miette::Severity::Advice,
+                    help: None,
+                    url: None,
+                    source,
+                    labels: spans
+                        .into_iter()
+                        .map(|span| {
+                            LabeledSpan::new_primary_with_span(Some(r.message.clone()), span)
+                        })
+                        .collect(),
+                    related: Vec::new(),
+                }
             })
             .collect();
         let d = Diag {
@@ -172,7 +320,7 @@ pub fn render(report: &Report, color: bool) -> String {
                 v.title, v.policy
             )),
             url: None,
-            source: sources.named(&v.location.path),
+            source,
             labels,
             related,
         };
@@ -181,17 +329,18 @@ pub fn render(report: &Report, color: bool) -> String {
     for e in &report.errors {
         let (source, labels) = match &e.location {
             Some(loc) => {
-                let mut labels = vec![LabeledSpan::new_primary_with_span(
-                    Some("here".into()),
-                    first_line(report, loc),
-                )];
-                labels.extend(e.related.iter().map(|r| {
-                    LabeledSpan::new_with_span(
-                        Some(r.message.clone()),
-                        first_line(report, &r.location),
-                    )
-                }));
-                (sources.named(&loc.path), labels)
+                // related places of an error are in its own file
+                let mut spans = vec![first_line(report, loc)];
+                spans.extend(e.related.iter().map(|r| first_line(report, &r.location)));
+                let (source, spans) = sources.snippet(&loc.path, &spans);
+                let mut labels = Vec::new();
+                for (i, span) in spans.into_iter().enumerate() {
+                    labels.push(match i.checked_sub(1).and_then(|r| e.related.get(r)) {
+                        None => LabeledSpan::new_primary_with_span(Some("here".into()), span),
+                        Some(r) => LabeledSpan::new_with_span(Some(r.message.clone()), span),
+                    });
+                }
+                (source, labels)
             }
             None => (None, Vec::new()),
         };

@@ -1,0 +1,175 @@
+//! Nothing unread: what a directory walk reads whatever the repository's `.gitignore`,
+//! links and file names say.
+
+use stagegate::Linter;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn linter() -> Linter {
+    Linter::builder().builtin_policies().build().unwrap()
+}
+
+/// A pipeline whose only build has no SCA gate: checked, it is a `build-without-sca` error.
+const VIOLATING: &str = "Resources:
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      Stages:
+        - Name: Source
+          Actions:
+            - Name: Source
+              ActionTypeId: {Category: Source, Owner: AWS, Provider: S3, Version: 1}
+              OutputArtifacts: [{Name: Src}]
+        - Name: Build
+          Actions:
+            - Name: Build
+              ActionTypeId: {Category: Build, Owner: AWS, Provider: CodeBuild, Version: 1}
+              InputArtifacts: [{Name: Src}]
+";
+
+fn temp(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("stagegate-discovery-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn git(dir: &Path, args: &[&str]) -> bool {
+    Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid"])
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn found_violation(dir: &Path) -> bool {
+    linter()
+        .check_paths(&[dir])
+        .violations
+        .iter()
+        .any(|v| v.policy == "build-without-sca")
+}
+
+#[test]
+fn a_committed_template_that_gitignore_lists_is_read() {
+    let dir = temp("tracked");
+    std::fs::write(
+        dir.join(".gitignore"),
+        "pipeline.yaml\ncdk.out/\nscratch.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("pipeline.yaml"), VIOLATING).unwrap();
+    // git made the checkout this test runs in
+    assert!(git(&dir, &["init", "-q"]), "git is needed for this test");
+    assert!(git(&dir, &["add", "-f", "pipeline.yaml", ".gitignore"]));
+    assert!(git(&dir, &["commit", "-qm", "x"]));
+    // an untracked ignored file is not read, and the run says so
+    std::fs::write(
+        dir.join("scratch.yaml"),
+        VIOLATING.replace("Pipeline:", "Other:"),
+    )
+    .unwrap();
+    let report = linter().check_paths(&[&dir]);
+    assert!(report
+        .violations
+        .iter()
+        .any(|v| v.location.path.ends_with("pipeline.yaml")));
+    assert_eq!(report.summary.ignored, 1);
+    assert!(report
+        .notes
+        .iter()
+        .any(|n| n.message.contains("scratch.yaml")));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn cdk_out_is_read_even_when_ignored() {
+    let dir = temp("cdk");
+    std::fs::create_dir_all(dir.join("cdk.out")).unwrap();
+    std::fs::write(dir.join(".gitignore"), "cdk.out\n").unwrap();
+    std::fs::write(dir.join("cdk.out/App.template.json"), to_json(VIOLATING)).unwrap();
+    assert!(git(&dir, &["init", "-q"]), "git is needed for this test");
+    assert!(found_violation(&dir));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn without_git_metadata_gitignore_hides_nothing() {
+    // a CodePipeline source artifact has the files and the .gitignore, but no .git
+    let dir = temp("artifact");
+    std::fs::write(dir.join(".gitignore"), "*.yaml\n").unwrap();
+    std::fs::write(dir.join("pipeline.yaml"), VIOLATING).unwrap();
+    assert!(found_violation(&dir));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn cloudformation_names_are_read_in_any_case() {
+    for name in [
+        "pipeline.template",
+        "infra.cfn",
+        "pipeline.cfn.yaml",
+        "pipeline.YAML",
+    ] {
+        let dir = temp("names");
+        std::fs::write(dir.join(name), VIOLATING).unwrap();
+        assert!(found_violation(&dir), "{name} was not read");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn links_inside_the_root_are_followed_and_links_out_are_noted() {
+    let dir = temp("links");
+    let outside = temp("links-outside");
+    std::fs::create_dir_all(dir.join("infra")).unwrap();
+    std::fs::write(dir.join("infra/pipeline.cfn"), VIOLATING).unwrap();
+    std::os::unix::fs::symlink(dir.join("infra"), dir.join("linked")).unwrap();
+    std::os::unix::fs::symlink("infra/pipeline.cfn", dir.join("pipeline.yaml")).unwrap();
+    std::fs::write(outside.join("secret.yaml"), "a: 1\n").unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.yaml"), dir.join("out.yaml")).unwrap();
+    let report = linter().check_paths(&[&dir]);
+    // one file reached three ways is one pipeline, read once
+    assert_eq!(report.summary.pipelines, 1, "{:#?}", report.checked_files);
+    assert!(report
+        .notes
+        .iter()
+        .any(|n| n.path.ends_with("out.yaml") && n.message.contains("outside the checked folder")));
+    assert!(!report.sources.keys().any(|k| k.ends_with("out.yaml")));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&outside).ok();
+}
+
+#[test]
+fn an_escaped_type_that_does_not_parse_is_an_error_not_a_skip() {
+    let dir = temp("escaped");
+    std::fs::write(
+        dir.join("stack.json"),
+        r#"{"Resources": {"P": {"Type": "AWS::CodePipeline::Pipelin\u0065", "Type": "x"}}}"#,
+    )
+    .unwrap();
+    let report = linter().check_paths(&[&dir]);
+    assert_eq!(report.errors.len(), 1, "{:#?}", report.notes);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_file_named_on_the_command_line_that_is_no_input_fails_the_check() {
+    let report = linter().check_sources([("notes.json", r#"{"what": "not a dump"}"#)]);
+    assert_eq!(report.errors.len(), 1);
+    assert!(report.errors[0].message.contains("not a pipeline"));
+}
+
+/// The YAML fixture as the JSON CDK writes.
+fn to_json(yaml: &str) -> String {
+    let (ws, _) = linter().model_sources([("t.yaml", yaml)]);
+    assert_eq!(ws.pipelines.len(), 1);
+    r#"{"Resources": {"Pipeline": {"Type": "AWS::CodePipeline::Pipeline", "Properties": {"Stages": [
+      {"Name": "Source", "Actions": [{"Name": "Source", "ActionTypeId": {"Category": "Source", "Owner": "AWS", "Provider": "S3", "Version": "1"}, "OutputArtifacts": [{"Name": "Src"}]}]},
+      {"Name": "Build", "Actions": [{"Name": "Build", "ActionTypeId": {"Category": "Build", "Owner": "AWS", "Provider": "CodeBuild", "Version": "1"}, "InputArtifacts": [{"Name": "Src"}]}]}]}}}}"#
+        .to_string()
+}
