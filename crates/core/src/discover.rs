@@ -343,15 +343,7 @@ pub(crate) fn display_path_in(cwd: Option<&Path>, path: &Path) -> String {
 pub fn name_says_input(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
-    (name.starts_with("buildspec") && yaml)
-        || name.ends_with(".template")
-        || name.ends_with(".cfn")
-        || [".template.", ".cfn."].iter().any(|infix| {
-            name.rsplit_once('.').is_some_and(|(stem, ext)| {
-                stem.ends_with(infix.trim_end_matches('.'))
-                    && matches!(ext, "json" | "yaml" | "yml")
-            })
-        })
+    (name.starts_with("buildspec") && yaml) || name_says_template(&name)
 }
 
 /// Whether text that does not parse still reads as a stagegate input (so a syntax error in
@@ -376,27 +368,47 @@ pub fn text_says_input(text: &str) -> bool {
 
 /// Classifies a parsed document by content first, then by name.
 pub fn classify(path: &str, root: &Node) -> Option<Kind> {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    // a conventional name says what the file is, whatever it holds (an extra `Resources:`
+    // key does not make a buildspec a template): a wrong shape is then an error
+    if name.starts_with("buildspec") && (name.ends_with(".yml") || name.ends_with(".yaml")) {
+        return Some(Kind::Buildspec);
+    }
+    if name_says_template(&name) {
+        return Some(Kind::Cloudformation);
+    }
     if let Some(resources) = root.get("Resources") {
         let aws_types = resources.entries().iter().any(|e| {
-            e.value
-                .get("Type")
-                .and_then(Node::as_str)
-                .is_some_and(|t| t.starts_with("AWS::") || t.starts_with("Custom::"))
+            e.key.starts_with("Fn::ForEach::")
+                || e.value
+                    .get("Type")
+                    .and_then(Node::as_str)
+                    .is_some_and(|t| t.starts_with("AWS::") || t.starts_with("Custom::"))
         });
         if aws_types || root.get("AWSTemplateFormatVersion").is_some() {
             return Some(Kind::Cloudformation);
         }
     }
+    // a bare declaration's stages hold actions (Azure Pipelines' `stages` hold jobs)
+    let has_action_stages = |p: &Node| {
+        p.get("stages")
+            .is_some_and(|s| s.items().iter().any(|st| st.get("actions").is_some()))
+    };
     if root
         .get("pipeline")
         .is_some_and(|p| p.get("stages").is_some())
-        || (root.get("stages").is_some() && root.get("name").is_some())
+        || (root.get("name").is_some() && has_action_stages(root))
     {
         return Some(Kind::Codepipeline);
     }
+    let is_project = |p: &Node| {
+        p.get("name").is_some() && p.get("source").is_some_and(|s| s.get("type").is_some())
+    };
     if root.get("projects").is_some_and(|p| !p.items().is_empty())
-        || (root.get("name").is_some()
-            && root.get("source").is_some_and(|s| s.get("type").is_some()))
+        || root.get("projectsNotFound").is_some()
+        || is_project(root)
+        // `batch-get-projects --query projects` writes the bare list
+        || (!root.items().is_empty() && root.items().iter().all(is_project))
     {
         return Some(Kind::Codebuild);
     }
@@ -405,12 +417,18 @@ pub fn classify(path: &str, root: &Node) -> Option<Kind> {
     {
         return Some(Kind::Buildspec);
     }
-    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    // a file named as a buildspec is one, whatever it holds: a wrong shape is an error there
-    if name.starts_with("buildspec") && (name.ends_with(".yml") || name.ends_with(".yaml")) {
-        return Some(Kind::Buildspec);
-    }
     None
+}
+
+/// `*.template`, `*.cfn` and `*.template.json|yaml|yml`, `*.cfn.json|yaml|yml` (lower case).
+fn name_says_template(name: &str) -> bool {
+    if name.ends_with(".template") || name.ends_with(".cfn") {
+        return true;
+    }
+    name.rsplit_once('.').is_some_and(|(stem, ext)| {
+        matches!(ext, "json" | "yaml" | "yml")
+            && (stem.ends_with(".template") || stem.ends_with(".cfn"))
+    })
 }
 
 /// `\uXXXX` escapes replaced by their characters (others kept), for [`text_says_input`].

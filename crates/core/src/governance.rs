@@ -50,27 +50,15 @@ impl Assignment {
     }
 }
 
-/// `*` matches any run of characters; everything else is literal.
+/// `*` matches any run of characters (`/` included); names hold no other glob syntax.
 pub(crate) fn glob(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
+    if !pattern.contains('*') {
         return pattern == text;
     }
-    let (first, last) = (
-        parts.first().copied().unwrap_or(""),
-        parts.last().copied().unwrap_or(""),
-    );
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
-        return false;
-    }
-    let mut rest = text.get(first.len()..text.len() - last.len()).unwrap_or("");
-    for part in parts.iter().skip(1).take(parts.len().saturating_sub(2)) {
-        match rest.find(part) {
-            Some(i) => rest = rest.get(i + part.len()..).unwrap_or(""),
-            None => return false,
-        }
-    }
-    true
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(false)
+        .build()
+        .is_ok_and(|g| g.compile_matcher().is_match(text))
 }
 
 /// Loaded governance data.
@@ -86,6 +74,79 @@ pub struct Governance {
     pub enforce_from: Vec<(String, Date)>,
     /// Platform-granted waivers.
     pub waivers: Vec<crate::waiver::Waiver>,
+    /// Where each policy id and parameter the file names is written, to check them against
+    /// the loaded policies: (policy id, parameter key, its value, `file:line:column`).
+    pub(crate) references: Vec<Reference>,
+}
+
+/// A policy id (and parameter) named in governance data, located.
+#[derive(Debug, Clone)]
+pub(crate) struct Reference {
+    pub policy: String,
+    pub param: Option<(String, Json)>,
+    pub location: String,
+}
+
+impl Governance {
+    /// Problems with the policy ids and parameters it names, against the loaded policies:
+    /// an unknown id or key, a value of the wrong type, a pattern that does not compile.
+    /// Each would otherwise leave a platform setting silently without effect.
+    pub(crate) fn check_against(
+        &self,
+        policies: &crate::policy::PolicySet,
+    ) -> Vec<GovernanceError> {
+        let mut out = Vec::new();
+        for r in &self.references {
+            if policies.policy(&r.policy).is_none() {
+                out.push(GovernanceError {
+                    location: r.location.clone(),
+                    message: format!("no loaded policy has the id `{}`", r.policy),
+                });
+                continue;
+            }
+            let Some((key, value)) = &r.param else {
+                continue;
+            };
+            let known = policies.parameters(&r.policy);
+            let Some((_, default)) = known.iter().find(|(k, _)| k == key) else {
+                let names: Vec<&str> = known.iter().map(|(k, _)| k.as_str()).collect();
+                out.push(GovernanceError {
+                    location: r.location.clone(),
+                    message: if names.is_empty() {
+                        format!("policy `{}` reads no parameters", r.policy)
+                    } else {
+                        format!(
+                            "policy `{}` has no parameter `{key}` (it reads: {})",
+                            r.policy,
+                            names.join(", ")
+                        )
+                    },
+                });
+                continue;
+            };
+            let problem = if key.ends_with("_pattern") {
+                match value.as_str() {
+                    Some(text) => Regex::new(text)
+                        .err()
+                        .map(|e| format!("`{key}` is not a valid regular expression: {e}")),
+                    None => Some(format!("`{key}` must be a regular expression (a string)")),
+                }
+            } else if default.starts_with('[') && !value.is_array() {
+                Some(format!("`{key}` must be a list"))
+            } else if default.starts_with('"') && !value.is_string() {
+                Some(format!("`{key}` must be a string"))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                out.push(GovernanceError {
+                    location: r.location.clone(),
+                    message,
+                });
+            }
+        }
+        out
+    }
 }
 
 impl Default for Governance {
@@ -96,6 +157,7 @@ impl Default for Governance {
             locked_policies: Vec::new(),
             enforce_from: Vec::new(),
             waivers: Vec::new(),
+            references: Vec::new(),
         }
     }
 }
@@ -191,6 +253,7 @@ impl Governance {
                 roles: p.strings("roles"),
             });
         }
+        gates.harmless_transforms = root.strings("harmless-transforms");
         if root.get("locked-roles").is_some() {
             gates.locked_roles = root.strings("locked-roles");
         }
@@ -209,7 +272,41 @@ impl Governance {
                 }
             }
         }
-        let waivers = crate::waiver::waivers_of(&file, root.get("waivers"), true);
+        let mut references = Vec::new();
+        let locate = |span: Span| {
+            let lc = file.line_column(span.start);
+            format!("{}:{}:{}", file.path, lc.line, lc.column)
+        };
+        for section in ["policies", "params"] {
+            for p in root.get(section).map(Node::entries).unwrap_or_default() {
+                references.push(Reference {
+                    policy: p.key.clone(),
+                    param: None,
+                    location: locate(p.key_span),
+                });
+                if section == "params" {
+                    for k in p.value.entries() {
+                        references.push(Reference {
+                            policy: p.key.clone(),
+                            param: Some((k.key.clone(), k.value.to_json())),
+                            location: locate(k.key_span),
+                        });
+                    }
+                }
+            }
+        }
+        for w in root.get("waivers").map(Node::items).unwrap_or_default() {
+            if let Some(id) = w.get("policy") {
+                references.push(Reference {
+                    policy: id.as_str().unwrap_or_default().to_string(),
+                    param: None,
+                    location: locate(id.span),
+                });
+            }
+        }
+        let (waivers, waiver_problems) =
+            crate::waiver::waivers_of(&file, root.get("waivers"), true);
+        problems.extend(waiver_problems);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -219,6 +316,7 @@ impl Governance {
             locked_policies,
             enforce_from,
             waivers,
+            references,
         })
     }
 

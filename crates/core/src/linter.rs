@@ -84,9 +84,9 @@ impl LinterBuilder {
     /// Reads governance data (which actions are gates and locked, policy parameters).
     pub fn governance_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        let text = crate::waiver::read_config_file(path, false).map_err(|message| Error::Io {
             path: path.display().to_string(),
-            message: e.to_string(),
+            message,
         })?;
         self.governance_text(&crate::discover::display_path(path), &text)
     }
@@ -138,6 +138,10 @@ impl LinterBuilder {
     /// Loads, compiles and test-evaluates the policies.
     pub fn build(self) -> Result<Linter, Error> {
         let mut policies = PolicySet::load(self.sources, self.governance.policy_data())?;
+        let problems = self.governance.check_against(&policies);
+        if !problems.is_empty() {
+            return Err(Error::Governance { problems });
+        }
         if let Some(select) = &self.select {
             if let Some(unknown) = select.iter().find(|id| policies.policy(id).is_none()) {
                 return Err(Error::Policy {

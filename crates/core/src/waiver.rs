@@ -27,40 +27,46 @@ pub struct Date {
 }
 
 impl Date {
-    /// Parses `YYYY-MM-DD`.
+    /// Parses `YYYY-MM-DD`, a day that exists in the Gregorian calendar.
     pub fn parse(s: &str) -> Option<Date> {
-        let mut it = s.trim().splitn(3, '-');
-        let year = it.next()?.parse().ok()?;
-        let month = it.next()?.parse().ok()?;
-        let day = it.next()?.parse().ok()?;
-        ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Date { year, month, day })
+        let text = s.trim();
+        // exactly the form the schemas ask for: jiff also reads other ISO 8601 forms
+        if text.len() != 10
+            || text.as_bytes().get(4) != Some(&b'-')
+            || text.as_bytes().get(7) != Some(&b'-')
+        {
+            return None;
+        }
+        let d: jiff::civil::Date = text.parse().ok()?;
+        Some(Date::from_civil(d))
+    }
+
+    fn from_civil(d: jiff::civil::Date) -> Date {
+        Date {
+            year: i32::from(d.year()),
+            month: u32::try_from(d.month()).unwrap_or(1),
+            day: u32::try_from(d.day()).unwrap_or(1),
+        }
     }
 
     /// Today in UTC.
     pub fn today() -> Date {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        Date::from_days(i64::try_from(secs / 86_400).unwrap_or(0))
+        Date::from_civil(
+            jiff::Timestamp::now()
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .date(),
+        )
     }
 
-    /// The date `days` after 1970-01-01 (proleptic Gregorian calendar).
+    /// The date `days` after 1970-01-01 (1970-01-01 itself when out of range).
     pub fn from_days(days: i64) -> Date {
-        // Howard Hinnant's civil_from_days
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        Date {
-            year: i32::try_from(year).unwrap_or(i32::MAX),
-            month: u32::try_from(month).unwrap_or(1),
-            day: u32::try_from(day).unwrap_or(1),
-        }
+        let epoch = jiff::civil::date(1970, 1, 1);
+        let d = jiff::Span::new()
+            .try_days(days)
+            .ok()
+            .and_then(|span| epoch.checked_add(span).ok())
+            .unwrap_or(epoch);
+        Date::from_civil(d)
     }
 }
 
@@ -172,10 +178,37 @@ pub(crate) fn waivers_of(
     file: &Arc<SourceFile>,
     list: Option<&Node>,
     platform: bool,
-) -> Vec<Waiver> {
+) -> (Vec<Waiver>, Vec<ConfigError>) {
     let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let at = |span: crate::source::Span, message: String| {
+        let lc = file.line_column(span.start);
+        ConfigError {
+            location: format!("{}:{}:{}", file.path, lc.line, lc.column),
+            message,
+        }
+    };
     for w in list.map(Node::items).unwrap_or_default() {
         let s = |k: &str| w.get(k).and_then(Node::as_str).map(str::to_string);
+        // a date that does not exist would otherwise be a waiver that never expires
+        if let Some(node) = w.get("expires") {
+            if node.as_str().and_then(Date::parse).is_none() {
+                problems.push(at(
+                    node.span,
+                    format!(
+                        "`expires` must be a date that exists, YYYY-MM-DD, got `{}`",
+                        node.as_str().unwrap_or("")
+                    ),
+                ));
+            }
+        }
+        if let Some(paths) = w.get("paths") {
+            for p in paths.items() {
+                if let Err(e) = path_matcher(p.as_str().unwrap_or("")) {
+                    problems.push(at(p.span, format!("invalid path pattern: {e}")));
+                }
+            }
+        }
         out.push(Waiver {
             policy: s("policy").unwrap_or_default(),
             paths: w.strings("paths"),
@@ -191,7 +224,7 @@ pub(crate) fn waivers_of(
             base: None,
         });
     }
-    out
+    (out, problems)
 }
 
 impl RepoConfig {
@@ -211,6 +244,10 @@ impl RepoConfig {
             });
         };
         validate(&file, root, SCHEMA)?;
+        let (waivers, problems) = waivers_of(&file, root.get("waivers"), false);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         let ids = |key: &str| -> Vec<(String, Location)> {
             root.get(key)
                 .map(|l| {
@@ -241,17 +278,17 @@ impl RepoConfig {
                 .get("fail-on")
                 .and_then(Node::as_str)
                 .map(str::to_string),
-            waivers: waivers_of(&file, root.get("waivers"), false),
+            waivers,
             file: Some(file),
         })
     }
 
     /// Reads a configuration file; waiver `paths` are then relative to its folder.
     pub fn load(path: &std::path::Path) -> Result<RepoConfig, Vec<ConfigError>> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = read_config_file(path, true).map_err(|message| {
             vec![ConfigError {
                 location: path.display().to_string(),
-                message: e.to_string(),
+                message,
             }]
         })?;
         let file = Arc::new(SourceFile::new(crate::discover::display_path(path), text));
@@ -287,24 +324,61 @@ impl RepoConfig {
     }
 }
 
-/// `*` matches within a path segment, `**` across segments.
-pub fn path_glob(pattern: &str, path: &str) -> bool {
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match p.split_first() {
-            None => s.is_empty(),
-            Some((b'*', rest)) if rest.first() == Some(&b'*') => {
-                let rest = rest.get(1..).unwrap_or_default();
-                let rest = rest.strip_prefix(b"/").unwrap_or(rest);
-                (0..=s.len()).any(|i| go(rest, s.get(i..).unwrap_or_default()))
-            }
-            Some((b'*', rest)) => {
-                let seg = s.iter().position(|&c| c == b'/').unwrap_or(s.len());
-                (0..=seg).any(|i| go(rest, s.get(i..).unwrap_or_default()))
-            }
-            Some((c, rest)) => s.first() == Some(c) && go(rest, s.get(1..).unwrap_or_default()),
+/// Largest configuration or governance file read.
+pub(crate) const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// Reads a configuration file: a regular file of at most [`MAX_CONFIG_BYTES`]. With
+/// `same_folder`, a link to a file outside the folder it sits in (a repository's
+/// `.stagegate.yaml` pointing anywhere on the machine) is refused unread.
+pub(crate) fn read_config_file(
+    path: &std::path::Path,
+    same_folder: bool,
+) -> Result<String, String> {
+    use std::io::Read as _;
+    let link = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    if same_folder && link.file_type().is_symlink() {
+        let target = path.canonicalize().map_err(|e| e.to_string())?;
+        let folder = path
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    std::path::Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .and_then(|p| p.canonicalize().ok());
+        if !folder.is_some_and(|f| target.starts_with(f)) {
+            return Err("is a link to a file outside its folder; not read".into());
         }
     }
-    go(pattern.as_bytes(), path.as_bytes())
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("is not a regular file; not read".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(format!("is larger than {MAX_CONFIG_BYTES} bytes; not read"));
+    }
+    String::from_utf8(bytes).map_err(|_| "is not valid UTF-8".to_string())
+}
+
+/// A waiver's path pattern: `*` matches within a path segment, `**` across segments.
+pub(crate) fn path_matcher(pattern: &str) -> Result<globset::GlobMatcher, globset::Error> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+}
+
+/// Whether `path` matches the waiver path pattern (a pattern that does not compile, which
+/// loading refuses, matches nothing).
+pub fn path_glob(pattern: &str, path: &str) -> bool {
+    path_matcher(pattern).is_ok_and(|m| m.is_match(path))
 }
 
 impl Waiver {

@@ -12,8 +12,13 @@ use serde_json::{Map, Value as Json};
 /// Adds the pipeline declared by `decl` (at `path` in `file`).
 pub(crate) fn normalize(b: &mut Builder<'_>, file: &str, decl: &Node, path: PathBuf, format: &str) {
     let pipeline_index = b.out.workspace.pipelines.len();
-    let name =
-        field(decl, "Name").map_or_else(|| "(unnamed pipeline)".to_string(), |(n, _)| display(n));
+    let name = field(decl, "Name").map_or_else(
+        || "(unnamed pipeline)".to_string(),
+        |(n, _)| match b.resolve(file, n).certain() {
+            Some(resolved) => resolved.to_string(),
+            None => display(n),
+        },
+    );
     let pipeline_type = field(decl, "PipelineType")
         .and_then(|(n, _)| literal(n))
         .unwrap_or_else(|| "V1".into());

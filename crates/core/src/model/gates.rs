@@ -21,6 +21,9 @@ pub struct GateRules {
     pub locked_roles: Vec<String>,
     /// Actions named in governance data.
     pub assignments: Vec<crate::governance::Assignment>,
+    /// Template transforms (macros) governance data says do not touch pipelines or
+    /// projects.
+    pub harmless_transforms: Vec<String>,
 }
 
 impl Default for GateRules {
@@ -64,6 +67,7 @@ impl Default for GateRules {
             command_patterns: Vec::new(),
             locked_roles: vec!["sca".to_string()],
             assignments: Vec::new(),
+            harmless_transforms: Vec::new(),
         }
     }
 }

@@ -484,7 +484,13 @@ pub fn normalize(
                 }
             }
             Kind::Codebuild => {
-                if let Some(projects) = root.get("projects") {
+                if !root.items().is_empty() {
+                    // `batch-get-projects --query projects` writes the bare list
+                    for (i, p) in root.items().iter().enumerate() {
+                        let path = PathBuf::root().join(i);
+                        codebuild::normalize(&mut b, &doc.document, p, path, None);
+                    }
+                } else if let Some(projects) = root.get("projects") {
                     let base = PathBuf::root().join("projects");
                     for (i, p) in projects.items().iter().enumerate() {
                         codebuild::normalize(&mut b, &doc.document, p, base.join(i), None);

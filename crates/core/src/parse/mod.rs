@@ -19,6 +19,9 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most nodes that alias expansion (`*a`, `<<: *a`) may add to one file.
     pub max_alias_nodes: usize,
+    /// Most bytes that alias expansion may add to one file: this, or 8 times the file's
+    /// size when that is more (an alias to a long string copies the string).
+    pub max_alias_bytes: usize,
     /// Largest file read, in bytes.
     pub max_file_bytes: u64,
 }
@@ -28,6 +31,7 @@ impl Default for Limits {
         Limits {
             max_depth: 200,
             max_alias_nodes: 1_000_000,
+            max_alias_bytes: 16 * 1024 * 1024,
             max_file_bytes: 64 * 1024 * 1024,
         }
     }

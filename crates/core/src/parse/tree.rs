@@ -187,6 +187,19 @@ impl Node {
         }
     }
 
+    /// Bytes this subtree takes in memory, roughly: its texts and a node's own size each.
+    pub(crate) fn footprint(&self) -> usize {
+        let own = std::mem::size_of::<Node>();
+        own + match &self.value {
+            Value::Scalar(text, _) => text.len(),
+            Value::Seq(items) => items.iter().map(Node::footprint).sum(),
+            Value::Map(entries) => entries
+                .iter()
+                .map(|e| std::mem::size_of::<Entry>() + e.key.len() + e.value.footprint())
+                .sum(),
+        }
+    }
+
     /// Number of nodes in this subtree.
     pub(crate) fn size(&self) -> usize {
         1 + match &self.value {

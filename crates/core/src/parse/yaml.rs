@@ -62,6 +62,8 @@ pub(crate) fn full(text: &str, limits: &Limits) -> Result<Vec<Node>, ParseError>
         },
         anchors: HashMap::new(),
         alias_nodes: 0,
+        alias_bytes: 0,
+        max_alias_bytes: limits.max_alias_bytes.max(text.len().saturating_mul(8)),
         limits,
     };
     builder.documents()
@@ -75,6 +77,9 @@ struct Builder<'a> {
     /// Anchored nodes with their height (for the depth bound when they are aliased).
     anchors: HashMap<usize, (Node, usize)>,
     alias_nodes: usize,
+    /// Bytes alias expansion and anchored copies added, and the bound on them.
+    alias_bytes: usize,
+    max_alias_bytes: usize,
     limits: &'a Limits,
 }
 
@@ -194,6 +199,16 @@ impl<'a> Builder<'a> {
                     ));
                 }
                 self.alias_nodes += size;
+                self.alias_bytes += self.anchors.get(&id).map_or(0, |(n, _)| n.footprint());
+                if self.alias_bytes > self.max_alias_bytes {
+                    return Err(ParseError::new(
+                        format!(
+                            "aliases expand to more than {} bytes (a YAML bomb?)",
+                            self.max_alias_bytes
+                        ),
+                        span,
+                    ));
+                }
                 if self.alias_nodes > self.limits.max_alias_nodes {
                     return Err(ParseError::new(
                         format!(
@@ -266,6 +281,16 @@ impl<'a> Builder<'a> {
         if anchor != 0 {
             // keeping a copy costs as much as expanding an alias: nested anchors count too
             self.alias_nodes += node.size();
+            self.alias_bytes += node.footprint();
+            if self.alias_bytes > self.max_alias_bytes {
+                return Err(ParseError::new(
+                    format!(
+                        "anchored nodes exceed {} bytes (a YAML bomb?)",
+                        self.max_alias_bytes
+                    ),
+                    node.span,
+                ));
+            }
             if self.alias_nodes > self.limits.max_alias_nodes {
                 return Err(ParseError::new(
                     format!(

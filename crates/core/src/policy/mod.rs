@@ -355,6 +355,32 @@ impl PolicySet {
     }
 
     /// Marks these policies non-waivable (the platform locks them).
+    /// The parameters policy `id` reads with `lib.param("id", "key", default)`, each with
+    /// the default as written, from every loaded module.
+    pub fn parameters(&self, id: &str) -> Vec<(String, String)> {
+        let call = format!("lib.param(\"{id}\", \"");
+        let mut out = Vec::new();
+        for module in &self.modules {
+            for (at, _) in module.text.match_indices(&call) {
+                let rest = module.text.get(at + call.len()..).unwrap_or("");
+                let Some((key, tail)) = rest.split_once('"') else {
+                    continue;
+                };
+                let default = tail
+                    .trim_start_matches([',', ' '])
+                    .split(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                if !out.iter().any(|(k, _)| k == key) {
+                    out.push((key.to_string(), default));
+                }
+            }
+        }
+        out
+    }
+
     pub fn lock(&mut self, ids: &[String]) {
         for p in &mut self.policies {
             if ids.contains(&p.metadata.id) {

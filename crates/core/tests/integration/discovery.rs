@@ -173,3 +173,79 @@ fn to_json(yaml: &str) -> String {
       {"Name": "Build", "Actions": [{"Name": "Build", "ActionTypeId": {"Category": "Build", "Owner": "AWS", "Provider": "CodeBuild", "Version": "1"}, "InputArtifacts": [{"Name": "Src"}]}]}]}}}}"#
         .to_string()
 }
+
+#[test]
+fn a_pipeline_made_by_fn_foreach_is_expanded_and_checked() {
+    let text = "Transform: AWS::LanguageExtensions
+Resources:
+  Fn::ForEach::Pipelines:
+    - Env
+    - [Dev, Prod]
+    - Pipeline${Env}:
+        Type: AWS::CodePipeline::Pipeline
+        Properties:
+          Name: !Sub app-${Env}
+          Stages:
+            - Name: Source
+              Actions:
+                - Name: Source
+                  ActionTypeId: {Category: Source, Owner: AWS, Provider: S3, Version: 1}
+                  OutputArtifacts: [{Name: Src}]
+            - Name: Build
+              Actions:
+                - Name: Build
+                  ActionTypeId: {Category: Build, Owner: AWS, Provider: CodeBuild, Version: 1}
+                  InputArtifacts: [{Name: Src}]
+";
+    let report = linter().check_sources([("t.yaml", text)]);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(report.summary.pipelines, 2);
+    let messages: Vec<&str> = report
+        .violations
+        .iter()
+        .map(|v| v.message.as_str())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("pipeline app-Dev")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("pipeline app-Prod")),
+        "{messages:?}"
+    );
+    // findings point at the loop's template lines
+    assert!(report.violations.iter().all(|v| v.location.line == 18));
+}
+
+#[test]
+fn a_macro_makes_the_template_unverifiable_unless_governance_calls_it_harmless() {
+    let text = format!("Transform: [AWS::Serverless-2016-10-31, AcmeMacro]\n{VIOLATING}");
+    let report = linter().check_sources([("t.yaml", text.as_str())]);
+    assert_eq!(report.errors.len(), 1, "{:#?}", report.errors);
+    assert!(report.errors[0]
+        .message
+        .contains("`AcmeMacro` rewrites the template"));
+    let harmless = Linter::builder()
+        .builtin_policies()
+        .governance_text("g.yaml", "harmless-transforms: [AcmeMacro]\n")
+        .unwrap()
+        .build()
+        .unwrap();
+    assert!(harmless
+        .check_sources([("t.yaml", text.as_str())])
+        .errors
+        .is_empty());
+    let include = VIOLATING.replace(
+        "      Stages:",
+        "      Fn::Transform: {Name: AWS::Include, Parameters: {Location: s3://b/k}}\n      Stages:",
+    );
+    let report = linter().check_sources([("t.yaml", include.as_str())]);
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.message.contains("Fn::Transform")),
+        "{:#?}",
+        report.errors
+    );
+}

@@ -55,7 +55,13 @@ fn assert_problem(report: &Report, file: &str, message: &str, line: usize, colum
 fn hostile_fixtures_are_located_problems() {
     let dir = repo_root().join("fixtures/hostile");
     let cases: &[(&str, &str, usize, usize)] = &[
-        ("alias-bomb.yaml", "YAML bomb", 6, 4),
+        ("alias-bomb.yaml", "YAML bomb", 6, 12),
+        (
+            "alias-byte-bomb.template.yaml",
+            "bytes (a YAML bomb?)",
+            8,
+            12,
+        ),
         ("duplicate-keys.template.yaml", "duplicate key `Name`", 6, 7),
         (
             "env-vars-not-json.template.yaml",

@@ -177,3 +177,72 @@ fn no_waivers_shows_everything() {
     assert_eq!(active(&r, "buildspec-unpinned-runtime").len(), 2);
     assert_eq!(r.waived(), 0);
 }
+
+#[test]
+fn governance_that_names_what_does_not_exist_is_a_located_error() {
+    let load = |text: &str| match stagegate::Linter::builder()
+        .builtin_policies()
+        .governance_text("gov.yaml", text)
+        .and_then(|b| b.build())
+    {
+        Ok(_) => String::new(),
+        Err(e) => e.to_string(),
+    };
+    let typo = load("policies:\n  buildspec-masked-failures:\n    waivable: false\n");
+    assert!(
+        typo.contains("gov.yaml:2:3")
+            && typo.contains("no loaded policy has the id `buildspec-masked-failures`"),
+        "{typo}"
+    );
+    let key = load("params:\n  buildspec-plaintext-secret:\n    secret_name_patern: x\n");
+    assert!(
+        key.contains("gov.yaml:3:5") && key.contains("has no parameter `secret_name_patern`"),
+        "{key}"
+    );
+    let regex =
+        load("params:\n  buildspec-plaintext-secret:\n    secret_name_pattern: '(unclosed'\n");
+    assert!(regex.contains("not a valid regular expression"), "{regex}");
+    let number = load("params:\n  codebuild-plaintext-secret:\n    secret_name_pattern: 5\n");
+    assert!(number.contains("must be a regular expression"), "{number}");
+    let list = load("params:\n  codebuild-privileged-mode:\n    allowed_projects: docker\n");
+    assert!(list.contains("must be a list"), "{list}");
+    let ok = load("params:\n  codebuild-privileged-mode:\n    allowed_projects: [docker]\n");
+    assert!(ok.is_empty(), "{ok}");
+}
+
+#[test]
+fn waivers_with_days_that_do_not_exist_are_located_errors() {
+    for day in ["2020-13-01", "2024-12-32", "2024-00-10", "2023-02-29"] {
+        let text = format!(
+            "version: 1\nwaivers:\n  - policy: buildspec-unpinned-runtime\n    paths: ['**']\n    reason: pinned by the image\n    expires: {day}\n"
+        );
+        let errors = stagegate::waiver::RepoConfig::parse(std::sync::Arc::new(
+            stagegate::source::SourceFile::new(".stagegate.yaml", text),
+        ))
+        .expect_err(day);
+        assert!(
+            errors[0].location.starts_with(".stagegate.yaml:6:"),
+            "{day}: {errors:?}"
+        );
+    }
+    assert!(stagegate::waiver::Date::parse("2024-02-29").is_some());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_config_that_links_out_of_its_folder_is_refused_unread() {
+    let dir = std::env::temp_dir().join(format!("stagegate-cfglink-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join(".stagegate.yaml");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink("/etc/hostname", &link).unwrap();
+    let errors = stagegate::waiver::RepoConfig::load(&link).unwrap_err();
+    assert!(
+        errors[0].message.contains("outside its folder"),
+        "{errors:?}"
+    );
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("/proc/self/status", &link).unwrap();
+    assert!(stagegate::waiver::RepoConfig::load(&link).is_err());
+    std::fs::remove_dir_all(&dir).ok();
+}
