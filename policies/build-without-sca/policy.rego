@@ -47,28 +47,26 @@ deny contains finding if {
 	some action in lib.pipeline_actions(pipeline)
 	lib.is_build(action)
 	not action.locked
-	not protected(action, gates)
+	not "sca" in action.protected_by
 	finding := {
 		"message": message(pipeline, action, gates),
 		"at": array.concat(
 			[{"source": action.source, "label": label(gates)}],
 			array.concat(
 				[ref |
-					some gate in gates
+					some gate in lib.first(gates, 10)
 					some ref in gate_refs(gate, action)
 				],
-				[{"source": e.source, "label": e.reason} |
-					some claimant in lib.pipeline_actions(pipeline)
-					some e in lib.refused_claims(claimant, "sca")
-				],
+				lib.first(
+					[{"source": e.source, "label": e.reason} |
+						some claimant in lib.pipeline_actions(pipeline)
+						some e in lib.refused_claims(claimant, "sca")
+					],
+					10,
+				),
 			),
 		),
 	}
-}
-
-protected(action, gates) if {
-	some gate in gates
-	lib.protects(gate, action)
 }
 
 message(pipeline, action, gates) := sprintf(
@@ -90,7 +88,7 @@ message(pipeline, action, gates) := sprintf(
 	"%s action %s can start without SCA gate %s having finished (%s)",
 	[
 		lower(action.category), lib.action_label(action),
-		concat(", ", [lib.action_label(g) | some g in gates]),
+		lib.labels(gates, 5),
 		lib.unprotected_because(gates[0], action),
 	],
 )

@@ -58,24 +58,22 @@ deny contains finding if {
 	some pipeline in input.pipelines
 	some deploy in lib.pipeline_actions(pipeline)
 	lib.is_deploy(deploy)
+	not deploy.after_every_gate
 	late := [gate |
 		some gate in verified_gates(pipeline)
 		gate.source != deploy.source
 		not lib.protects(gate, deploy)
 	]
-	count(late) > 0
 	finding := {
 		"message": sprintf(
 			"deploy action %s can start without security gate %s having finished (%s)",
-			[
-				lib.action_label(deploy),
-				concat(", ", [sprintf("%s (%s)", [lib.action_label(g), concat(", ", sort(g.roles))]) | some g in late]),
-				lib.unprotected_because(late[0], deploy),
-			],
+			[lib.action_label(deploy), lib.labels(late, 5), lib.unprotected_because(late[0], deploy)],
 		),
 		"at": array.concat(
 			[{"source": deploy.source, "label": "starts before the security gate finishes"}],
-			[{"source": gate.source, "label": "security gate"} | some gate in late],
+			[{"source": gate.source, "label": sprintf("security gate (%s)", [concat(", ", sort(gate.roles))])} |
+				some gate in lib.first(late, 10)
+			],
 		),
 	}
 }

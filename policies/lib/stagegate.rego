@@ -109,6 +109,17 @@ project_of(action) := input.projects[action.project]
 # Human name of an action: "Stage/Action".
 action_label(action) := sprintf("%s/%s", [action.stage, action.name])
 
+# The first n elements of an array: a finding names a few places, not thousands.
+first(list, n) := array.slice(list, 0, n)
+
+# The labels of up to n actions, and how many more there are.
+labels(actions, n) := concat(", ", [action_label(a) | some a in first(actions, n)]) if {
+	count(actions) <= n
+} else := sprintf("%s and %d more", [
+	concat(", ", [action_label(a) | some a in first(actions, n)]),
+	count(actions) - n,
+])
+
 # A source ref one key or index below another (the token is escaped as in paths:
 # `~` as `~0`, `/` as `~1`, `#` as `~2`). A finding can say the same for less work with
 # `{"source": source, "below": [key or index...]}`, which stagegate resolves: building the

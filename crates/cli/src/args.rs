@@ -134,9 +134,13 @@ pub struct TestArgs {
 /// `check` options.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Files or directories (walked, respecting .gitignore).
+    /// Files or directories (walked; .gitignore applies to untracked files only).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
+    /// Exit 2 when the checked files hold no pipeline (or no buildspec): a check that read
+    /// nothing is not a pass.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub require: Vec<Require>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -222,4 +226,13 @@ pub enum Color {
     Always,
     /// Never.
     Never,
+}
+
+/// What `--require` asks the checked files to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Require {
+    /// At least one pipeline.
+    Pipelines,
+    /// At least one buildspec.
+    Buildspecs,
 }

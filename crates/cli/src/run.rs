@@ -142,7 +142,12 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
         ),
         (None, None) => (FailOn::Error, false),
     };
+    let required = args.require.iter().map(|r| match r {
+        crate::args::Require::Pipelines => "pipelines",
+        crate::args::Require::Buildspecs => "buildspecs",
+    });
     let builder = builder_for(&args.policies, &args.select, limits)?
+        .require(required)
         .repo_config(config)
         .waivers(!args.no_waivers)
         .report_unused_waivers(args.report_unused_waivers);

@@ -653,3 +653,17 @@ fn a_finding_far_along_a_minified_line_is_shown_cut_at_its_real_column() {
         "a snippet line was not cut"
     );
 }
+
+#[test]
+fn require_pipelines_makes_a_check_that_found_none_incomplete() {
+    let o = stagegate(&[
+        "check",
+        "--require",
+        "pipelines",
+        "fixtures/e2e/seed/buildspec.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stdout(&o).contains("no pipeline among the checked files"));
+    let o = stagegate(&["check", "--require", "pipelines", "fixtures/e2e/seed"]);
+    assert_eq!(o.status.code(), Some(0));
+}

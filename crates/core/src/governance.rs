@@ -77,6 +77,8 @@ pub struct Governance {
     /// Where each policy id and parameter the file names is written, to check them against
     /// the loaded policies: (policy id, parameter key, its value, `file:line:column`).
     pub(crate) references: Vec<Reference>,
+    /// What every check must find (`pipelines`, `buildspecs`).
+    pub require: Vec<String>,
 }
 
 /// A policy id (and parameter) named in governance data, located.
@@ -158,6 +160,7 @@ impl Default for Governance {
             enforce_from: Vec::new(),
             waivers: Vec::new(),
             references: Vec::new(),
+            require: Vec::new(),
         }
     }
 }
@@ -317,6 +320,7 @@ impl Governance {
             enforce_from,
             waivers,
             references,
+            require: root.strings("require"),
         })
     }
 

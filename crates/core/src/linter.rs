@@ -25,6 +25,8 @@ pub struct Linter {
     /// Findings about the configuration itself (refused disables and downgrades), added to
     /// every report.
     config_findings: Vec<crate::Violation>,
+    /// What every check must find (`pipelines`, `buildspecs`), else it is incomplete.
+    require: Vec<String>,
 }
 
 /// Configures a [`Linter`].
@@ -38,6 +40,7 @@ pub struct LinterBuilder {
     use_waivers: bool,
     report_unused_waivers: bool,
     today: Date,
+    require: Vec<String>,
 }
 
 impl Default for LinterBuilder {
@@ -51,6 +54,7 @@ impl Default for LinterBuilder {
             use_waivers: true,
             report_unused_waivers: false,
             today: Date::today(),
+            require: Vec::new(),
         }
     }
 }
@@ -129,6 +133,14 @@ impl LinterBuilder {
         self
     }
 
+    /// Makes a check that finds no pipeline (`"pipelines"`) or no buildspec
+    /// (`"buildspecs"`) incomplete (exit 2) rather than a pass. Governance data can require
+    /// the same (`require:`).
+    pub fn require(mut self, what: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.require.extend(what.into_iter().map(Into::into));
+        self
+    }
+
     /// Replaces the input size and nesting bounds.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -169,7 +181,12 @@ impl LinterBuilder {
             report_unused: self.report_unused_waivers,
             today: self.today,
         };
+        let mut require = self.require;
+        require.extend(gov.require.iter().cloned());
+        require.sort();
+        require.dedup();
         Ok(Linter {
+            require,
             policies,
             gates: gov.gates,
             limits: self.limits,
@@ -429,6 +446,32 @@ impl Linter {
             .map(|c| c.document.file.path.clone())
             .collect();
         report.summary.pipelines = normalized.workspace.pipelines.len();
+        let buildspecs = normalized.workspace.buildspecs.len();
+        if report.summary.pipelines == 0 && buildspecs == 0 {
+            report.notes.push(Note {
+                path: String::new(),
+                message:
+                    "no pipeline and no buildspec among the checked files: nothing was checked"
+                        .into(),
+            });
+        }
+        for what in &self.require {
+            let missing = match what.as_str() {
+                "pipelines" => report.summary.pipelines == 0,
+                "buildspecs" => buildspecs == 0,
+                _ => false,
+            };
+            if missing {
+                report.errors.push(Problem {
+                    message: format!(
+                        "no {} among the checked files, and the check requires them",
+                        what.trim_end_matches('s')
+                    ),
+                    location: None,
+                    related: Vec::new(),
+                });
+            }
+        }
         Prepared {
             report,
             classified,

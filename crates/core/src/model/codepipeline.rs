@@ -340,6 +340,8 @@ fn build_action<'n>(
         conditional: false,
         conditions: Vec::new(),
         source_artifacts: Vec::new(),
+        protected_by: Vec::new(),
+        after_every_gate: false,
         environment_overrides: Vec::new(),
         types,
         source: SourceRef::new(file, path),

@@ -162,6 +162,8 @@ fn commands_rule(
         conditional: false,
         conditions: Vec::new(),
         source_artifacts: Vec::new(),
+        protected_by: Vec::new(),
+        after_every_gate: false,
         environment_overrides: Vec::new(),
         types: ActionType {
             categories: vec!["Compute".into()],

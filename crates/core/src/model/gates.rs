@@ -635,6 +635,7 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
         lineage(pipeline);
         merge_branch_gates(pipeline);
         lock_claimed_gates(pipeline);
+        protection(pipeline);
     }
 }
 
@@ -803,6 +804,55 @@ fn lock_claimed_gates(pipeline: &mut super::Pipeline) {
             action.locked = reads_source || builds.iter().any(|b| at < *b);
             action.is_build = !action.locked && action.is_build;
         }
+    }
+}
+
+/// Sets each action's `protected_by` and `after_every_gate`: which verified gates protect
+/// it, computed once here so that the ordering policies stay linear in the actions.
+fn protection(pipeline: &mut super::Pipeline) {
+    struct Gate {
+        at: (usize, i64),
+        roles: Vec<String>,
+        conditions: Vec<String>,
+        sources: Vec<String>,
+        source: SourceRef,
+    }
+    let gates: Vec<Gate> = pipeline
+        .stages
+        .iter()
+        .flat_map(|s| &s.actions)
+        .filter(|a| !a.roles.is_empty())
+        .map(|a| Gate {
+            at: (a.stage_index, a.run_order),
+            roles: a.roles.clone(),
+            conditions: a.conditions.clone(),
+            sources: a.source_artifacts.clone(),
+            source: a.source.clone(),
+        })
+        .collect();
+    for action in pipeline.stages.iter_mut().flat_map(|s| &mut s.actions) {
+        let mut roles: Vec<String> = Vec::new();
+        let mut every = true;
+        for g in &gates {
+            if g.source == action.source {
+                continue;
+            }
+            let protects = g.at < (action.stage_index, action.run_order)
+                && g.conditions.iter().all(|c| action.conditions.contains(c))
+                && action
+                    .source_artifacts
+                    .iter()
+                    .all(|s| g.sources.contains(s));
+            if protects {
+                roles.extend(g.roles.iter().cloned());
+            } else {
+                every = false;
+            }
+        }
+        roles.sort();
+        roles.dedup();
+        action.protected_by = roles;
+        action.after_every_gate = every;
     }
 }
 

@@ -194,6 +194,12 @@ pub struct Action {
     pub conditions: Vec<String>,
     /// The source artifacts (outputs of Source actions) its inputs derive from.
     pub source_artifacts: Vec<String>,
+    /// The roles of the verified gates that protect it: each finishes before it starts,
+    /// runs whenever it runs (its `conditions` are among this action's) and reads every
+    /// source it builds from. `lib.protects` says the same of one gate.
+    pub protected_by: Vec<String>,
+    /// Every verified gate of its pipeline (itself aside) protects it.
+    pub after_every_gate: bool,
     /// Environment variables of the action and its project that change what a buildspec
     /// runs (`BASH_ENV`, `PATH`, `LD_PRELOAD`, ...) or take their value from another
     /// action's output variables.
