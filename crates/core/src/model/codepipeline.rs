@@ -27,7 +27,15 @@ pub(crate) fn normalize(b: &mut Builder<'_>, file: &str, decl: &Node, path: Path
         Some((list, key)) if matches!(list.value, Value::Seq(_)) => {
             let stages_path = path.join(key);
             // alternatives of one `Fn::If` share a position: neither runs before the other
-            for item in list_items(list, &stages_path) {
+            let items = list_items(list, &stages_path);
+            if let Some(over) = items.iter().find(|i| i.index >= MAX_STAGES) {
+                b.error(
+                    file,
+                    over.node.span,
+                    format!("a pipeline has at most {MAX_STAGES} stages (a CodePipeline quota); stages beyond it are not checked"),
+                );
+            }
+            for item in items.into_iter().filter(|i| i.index < MAX_STAGES) {
                 let mut stage = build_stage(
                     b,
                     file,
@@ -82,7 +90,15 @@ fn build_stage(
     let mut actions = Vec::new();
     match field(stage, "Actions") {
         Some((list, key)) if matches!(list.value, Value::Seq(_)) => {
-            for item in list_items(list, &stage_path.join(key)) {
+            let items = list_items(list, &stage_path.join(key));
+            if let Some(over) = items.iter().find(|i| i.index >= MAX_ACTIONS) {
+                b.error(
+                    file,
+                    over.node.span,
+                    format!("a stage has at most {MAX_ACTIONS} actions (a CodePipeline quota); actions beyond it are not checked"),
+                );
+            }
+            for item in items.into_iter().filter(|i| i.index < MAX_ACTIONS) {
                 let Some((mut action, project_node)) = build_action(b, file, item.node, &item.path)
                 else {
                     continue;
@@ -348,6 +364,11 @@ fn build_action<'n>(
     };
     Some((action, project_node))
 }
+
+/// CodePipeline's quotas: stages in a pipeline and actions in a stage. Beyond them a
+/// pipeline cannot be created, and the work of checking it would grow without bound.
+const MAX_STAGES: usize = 50;
+const MAX_ACTIONS: usize = 50;
 
 /// The action categories CodePipeline accepts.
 const CATEGORIES: &[&str] = &[
