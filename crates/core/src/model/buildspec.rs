@@ -115,6 +115,7 @@ pub(crate) fn normalize(
         commands,
         runtime_versions,
         repository_code: Vec::new(),
+        weakened: Vec::new(),
         content: root.to_json(),
         source: SourceRef::new(file, base),
     }

@@ -163,6 +163,8 @@ struct Analysis {
     refused: Vec<(String, String)>,
     /// Commands that run repository code: (reason, source).
     repo_code: Vec<(String, SourceRef)>,
+    /// Commands that let a failure pass or run code fetched at build time: (reason, source).
+    weakened: Vec<(String, SourceRef)>,
 }
 
 /// Reads commands in order: which scanners really run and can fail, and which commands run
@@ -195,6 +197,10 @@ fn analyze(commands: &[(&str, bool, SourceRef)], rules: &GateRules) -> Analysis 
             }
             continue;
         };
+        if let Some(why) = weakens(&simples) {
+            out.weakened
+                .push((format!("`{}` {why}", first_line(text)), source.clone()));
+        }
         for simple in &simples {
             let Some(program) = simple.words.first() else {
                 continue;
@@ -300,6 +306,45 @@ fn analyze(commands: &[(&str, bool, SourceRef)], rules: &GateRules) -> Analysis 
     out
 }
 
+/// Why a command line lets a failure pass, or runs a script it downloads.
+fn weakens(simples: &[shell::Simple]) -> Option<&'static str> {
+    let names: Vec<&str> = simples
+        .iter()
+        .map(|s| shell::program_name(&s.words).unwrap_or_default())
+        .collect();
+    let words = |i: usize| simples.get(i).map_or(&[][..], |s| s.words.as_slice());
+    for (i, name) in names.iter().enumerate() {
+        let args = words(i).get(1..).unwrap_or_default();
+        if *name == "set" && args.iter().any(|a| a == "+e" || a == "errexit") {
+            return Some("turns off stopping at the first failure");
+        }
+        let downloads = names
+            .get(..i)
+            .unwrap_or_default()
+            .iter()
+            .any(|n| matches!(*n, "curl" | "wget"));
+        if matches!(*name, "sh" | "bash" | "zsh" | "dash")
+            && downloads
+            && args.iter().all(|a| a.starts_with('-'))
+        {
+            return Some("runs a script downloaded when the build runs");
+        }
+    }
+    if simples.iter().any(|s| !s.always_runs) {
+        return Some("lets the line succeed when a command before `||` fails");
+    }
+    let last = names.last().copied().unwrap_or_default();
+    let last_args = simples
+        .last()
+        .map_or(&[][..], |s| s.words.get(1..).unwrap_or_default());
+    if simples.len() > 1
+        && (matches!(last, "true" | ":") || last == "exit" && last_args.iter().all(|a| a == "0"))
+    {
+        return Some("ends in a command that always succeeds, whatever ran before it");
+    }
+    None
+}
+
 /// Why a command changes what later commands of the same shell run: it sets a variable
 /// such as PATH (to anything but an absolute path before or after `$PATH`) or BASH_ENV, or
 /// defines aliases, functions or hashed paths.
@@ -379,11 +424,14 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
             .iter()
             .map(|c| (c.text.as_str(), c.finally, c.source.clone()))
             .collect();
-        spec.repository_code = analyze(&commands, rules)
-            .repo_code
-            .into_iter()
-            .map(|(reason, source)| super::Fact { reason, source })
-            .collect();
+        let analysis = analyze(&commands, rules);
+        let facts = |list: Vec<(String, SourceRef)>| -> Vec<super::Fact> {
+            list.into_iter()
+                .map(|(reason, source)| super::Fact { reason, source })
+                .collect()
+        };
+        spec.repository_code = facts(analysis.repo_code);
+        spec.weakened = facts(analysis.weakened);
     }
     let projects = &ws.projects;
     let buildspecs = &ws.buildspecs;

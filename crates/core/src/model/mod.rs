@@ -307,6 +307,9 @@ pub struct Buildspec {
     /// For platform-owned buildspecs: the commands that run code from the repository
     /// (`./scripts/x.sh`, `make`, `npm ci`, ...), with why.
     pub repository_code: Vec<Fact>,
+    /// For platform-owned buildspecs: the command lines that let a failure pass (`|| true`,
+    /// `; exit 0`, `set +e`) or run a script downloaded at build time (`curl ... | sh`).
+    pub weakened: Vec<Fact>,
     /// The whole buildspec as JSON.
     pub content: Json,
     /// The buildspec root.
