@@ -42,14 +42,14 @@ import data.stagegate.lib
 # but could not be verified. A locked action is the platform's (the locked-* policies
 # check that it really is), so one that is not a verified gate is not reported again here.
 deny contains finding if {
-	some pipeline in input.pipelines
-	gates := lib.gates(pipeline, "sca")
+	some p, pipeline in input.pipelines
 	some action in lib.pipeline_actions(pipeline)
 	lib.is_build(action)
 	not action.locked
 	not "sca" in action.protected_by
+	gates := sca_gates[p]
 	finding := {
-		"message": message(pipeline, action, gates),
+		"message": message(pipeline, action, gates, claims[p]),
 		"at": array.concat(
 			[{"source": action.source, "label": label(gates)}],
 			array.concat(
@@ -57,28 +57,29 @@ deny contains finding if {
 					some gate in lib.first(gates, 10)
 					some ref in gate_refs(gate, action)
 				],
-				lib.first(
-					[{"source": e.source, "label": e.reason} |
-						some claimant in lib.pipeline_actions(pipeline)
-						some e in lib.refused_claims(claimant, "sca")
-					],
-					10,
-				),
+				[{"source": e.source, "label": e.reason} | some [_, e] in lib.first(claims[p], 10)],
 			),
 		),
 	}
 }
 
-message(pipeline, action, gates) := sprintf(
+# The verified SCA gates of each pipeline, by position.
+sca_gates[p] := lib.gates(pipeline, "sca") if some p, pipeline in input.pipelines
+
+# The actions of each pipeline that claim to be SCA gates and were not verified, with why.
+claims[p] := [[action, e] |
+	some action in lib.pipeline_actions(pipeline)
+	some e in lib.refused_claims(action, "sca")
+] if {
+	some p, pipeline in input.pipelines
+}
+
+message(pipeline, action, gates, claims) := sprintf(
 	"%s action %s in pipeline %s runs with no verified SCA gate: %s is %s",
-	[lower(action.category), lib.action_label(action), pipeline.name, lib.action_label(claimant), claim.reason],
+	[lower(action.category), lib.action_label(action), pipeline.name, lib.action_label(claims[0][0]), claims[0][1].reason],
 ) if {
 	count(gates) == 0
-	claims := [[a, e] |
-		some a in lib.pipeline_actions(pipeline)
-		some e in lib.refused_claims(a, "sca")
-	]
-	[claimant, claim] := claims[0]
+	count(claims) > 0
 } else := sprintf(
 	"%s action %s in pipeline %s runs with no verified SCA gate in the pipeline",
 	[lower(action.category), lib.action_label(action), pipeline.name],

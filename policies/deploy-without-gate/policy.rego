@@ -39,9 +39,8 @@ import data.stagegate.lib
 
 # No verified security gate in the pipeline.
 deny contains finding if {
-	some pipeline in input.pipelines
-	gates := verified_gates(pipeline)
-	count(gates) == 0
+	some p, pipeline in input.pipelines
+	count(verified_gates[p]) == 0
 	some deploy in lib.pipeline_actions(pipeline)
 	lib.is_deploy(deploy)
 	finding := {
@@ -55,12 +54,12 @@ deny contains finding if {
 
 # Verified gates that do not protect the deploy: one finding per deploy, naming them all.
 deny contains finding if {
-	some pipeline in input.pipelines
+	some p, pipeline in input.pipelines
 	some deploy in lib.pipeline_actions(pipeline)
 	lib.is_deploy(deploy)
 	not deploy.after_every_gate
 	late := [gate |
-		some gate in verified_gates(pipeline)
+		some gate in verified_gates[p]
 		gate.source != deploy.source
 		not lib.protects(gate, deploy)
 	]
@@ -78,7 +77,10 @@ deny contains finding if {
 	}
 }
 
-verified_gates(pipeline) := [action |
+# The verified gates of each pipeline, by position.
+verified_gates[p] := [action |
 	some action in lib.pipeline_actions(pipeline)
 	lib.is_gate(action)
-]
+] if {
+	some p, pipeline in input.pipelines
+}

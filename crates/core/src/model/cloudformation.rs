@@ -38,7 +38,7 @@ pub(crate) fn normalize(b: &mut Builder<'_>, doc: &Document, root: &Node) {
             .insert(p.key.clone(), super::resolve::Parameter { default, ssm });
     }
     ctx.mappings = root.get("Mappings").cloned();
-    transforms(b, &file, root);
+    transforms(b, &file, &doc.file.text, root);
     if !root.get("Resources").is_some_and(Node::is_map) {
         b.error(
             &file,
@@ -98,7 +98,7 @@ const KNOWN_TRANSFORMS: &[&str] = &["AWS::LanguageExtensions", "AWS::Serverless-
 /// A template-level `Transform` naming a macro, or an `Fn::Transform` (`AWS::Include` among
 /// them), rewrites the template when it is deployed: what stagegate reads is not what runs,
 /// so it is an error unless governance data lists the macro as harmless.
-fn transforms(b: &mut Builder<'_>, file: &str, root: &Node) {
+fn transforms(b: &mut Builder<'_>, file: &str, text: &str, root: &Node) {
     if let Some(t) = root.get("Transform") {
         let names: Vec<&Node> = match t.as_str() {
             Some(_) => vec![t],
@@ -129,8 +129,11 @@ fn transforms(b: &mut Builder<'_>, file: &str, root: &Node) {
         }
     }
     let mut found = Vec::new();
-    if let Some(resources) = root.get("Resources") {
-        walk(resources, &mut found);
+    // most templates hold none: a look at the text spares the walk
+    if text.contains("Fn::Transform") || text.contains("!Transform") {
+        if let Some(resources) = root.get("Resources") {
+            walk(resources, &mut found);
+        }
     }
     for span in found {
         b.error(
@@ -143,19 +146,19 @@ fn transforms(b: &mut Builder<'_>, file: &str, root: &Node) {
 
 /// A resource of the template, after `Fn::ForEach` expansion: its logical id, its
 /// definition, and the path of what it was written as.
-pub(crate) struct Resource {
+pub(crate) struct Resource<'n> {
     pub id: String,
-    pub node: Node,
+    pub node: std::borrow::Cow<'n, Node>,
     pub path: PathBuf,
 }
 
 /// Every resource, with `Fn::ForEach::<Name>` loops (AWS::LanguageExtensions) expanded.
 /// Copies point at the loop's template in the file. A loop over a collection that cannot
 /// be resolved is an error: the resources it makes cannot be known.
-fn expand_resources(
-    resources: Option<&Node>,
+fn expand_resources<'n>(
+    resources: Option<&'n Node>,
     ctx: &TemplateContext,
-) -> Result<Vec<Resource>, (crate::source::Span, String)> {
+) -> Result<Vec<Resource<'n>>, (crate::source::Span, String)> {
     let mut out = Vec::new();
     let base = PathBuf::root().join("Resources");
     for e in resources.map(Node::entries).unwrap_or_default() {
@@ -164,7 +167,7 @@ fn expand_resources(
         } else {
             out.push(Resource {
                 id: e.key.clone(),
-                node: e.value.clone(),
+                node: std::borrow::Cow::Borrowed(&e.value),
                 path: base.join(&e.key),
             });
         }
@@ -178,7 +181,7 @@ fn expand_loop(
     bound: &[(String, String)],
     ctx: &TemplateContext,
     depth: usize,
-    out: &mut Vec<Resource>,
+    out: &mut Vec<Resource<'_>>,
 ) -> Result<(), (crate::source::Span, String)> {
     let bad = |why: &str| (args.span, format!("cannot verify `Fn::ForEach`: {why}"));
     if depth > 5 {
@@ -241,7 +244,7 @@ fn expand_loop(
             }
             out.push(Resource {
                 id: substitute_text(&e.key, &bound),
-                node: substitute(&e.value, &bound),
+                node: std::borrow::Cow::Owned(substitute(&e.value, &bound)),
                 path: outputs_path.join(&e.key),
             });
         }

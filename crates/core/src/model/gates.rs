@@ -418,6 +418,9 @@ fn leak(role: &str) -> &'static str {
 /// Sets `roles`, `claimed_roles`, `gate_evidence`, `locked`, `is_build`, `is_deploy`,
 /// `environment_overrides` and `source_artifacts` on every action.
 pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
+    // each platform-owned buildspec is read once, for its facts and for every action
+    // that runs it
+    let mut analyses: std::collections::HashMap<String, Analysis> = Default::default();
     for spec in ws.buildspecs.values_mut().filter(|b| b.owner == "platform") {
         let commands: Vec<(&str, bool, SourceRef)> = spec
             .commands
@@ -425,16 +428,19 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
             .map(|c| (c.text.as_str(), c.finally, c.source.clone()))
             .collect();
         let analysis = analyze(&commands, rules);
-        let facts = |list: Vec<(String, SourceRef)>| -> Vec<super::Fact> {
-            list.into_iter()
-                .map(|(reason, source)| super::Fact { reason, source })
+        let facts = |list: &[(String, SourceRef)]| -> Vec<super::Fact> {
+            list.iter()
+                .map(|(reason, source)| super::Fact {
+                    reason: reason.clone(),
+                    source: source.clone(),
+                })
                 .collect()
         };
-        spec.repository_code = facts(analysis.repo_code);
-        spec.weakened = facts(analysis.weakened);
+        spec.repository_code = facts(&analysis.repo_code);
+        spec.weakened = facts(&analysis.weakened);
+        analyses.insert(spec.key.clone(), analysis);
     }
     let projects = &ws.projects;
-    let buildspecs = &ws.buildspecs;
     for pipeline in &mut ws.pipelines {
         // namespaces of Source actions: their variables describe the commit, set by the
         // source provider, not by a build
@@ -551,20 +557,14 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                                 });
                             }
                             Some(p) => {
-                                let spec = p
+                                let empty = Analysis::default();
+                                let analysis = p
                                     .buildspec
                                     .document
                                     .as_ref()
-                                    .and_then(|k| buildspecs.get(k));
-                                let commands: Vec<(&str, bool, SourceRef)> = spec
-                                    .map(|b| {
-                                        b.commands
-                                            .iter()
-                                            .map(|c| (c.text.as_str(), c.finally, c.source.clone()))
-                                            .collect()
-                                    })
-                                    .unwrap_or_default();
-                                verify_commands(&commands, rules, &mut accepted, &mut refusal);
+                                    .and_then(|k| analyses.get(k))
+                                    .unwrap_or(&empty);
+                                verify(analysis, &mut accepted, &mut refusal);
                                 if action.configuration.contains_key("BuildspecOverride") {
                                     accepted.clear();
                                     refusal = Some(
@@ -613,7 +613,7 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                             .iter()
                             .map(|(t, s)| (t.as_str(), false, s.clone()))
                             .collect();
-                        verify_commands(&commands, rules, &mut accepted, &mut refusal);
+                        verify(&analyze(&commands, rules), &mut accepted, &mut refusal);
                     }
                     Some((category, _, provider)) => {
                         refusal = Some(format!(
@@ -687,28 +687,22 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
     }
 }
 
-/// Analyzes a platform-owned command list into accepted evidence, or the first refusal.
-fn verify_commands(
-    commands: &[(&str, bool, SourceRef)],
-    rules: &GateRules,
-    accepted: &mut Vec<Evidence>,
-    refusal: &mut Option<String>,
-) {
-    let analysis = analyze(commands, rules);
+/// A platform-owned command list's analysis as accepted evidence, or the first refusal.
+fn verify(analysis: &Analysis, accepted: &mut Vec<Evidence>, refusal: &mut Option<String>) {
     if let Some((why, _)) = analysis.repo_code.first() {
         refusal.get_or_insert_with(|| format!("its buildspec runs repository code ({why})"));
         return;
     }
-    for (role, reason, source) in analysis.gates {
+    for (role, reason, source) in &analysis.gates {
         if !accepted
             .iter()
-            .any(|e| e.role == role && e.reason.starts_with("runs `"))
+            .any(|e| &e.role == role && e.reason.starts_with("runs `"))
         {
             accepted.push(Evidence {
-                role,
+                role: role.clone(),
                 accepted: true,
-                reason,
-                source,
+                reason: reason.clone(),
+                source: source.clone(),
             });
         }
     }

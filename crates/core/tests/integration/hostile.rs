@@ -212,3 +212,87 @@ fn fuzz_seed_corpus_replays_without_panics() {
     }
     assert!(replayed >= 3, "no fuzz seeds found in {}", dir.display());
 }
+
+/// A pipeline of `stages` stages (after the source) of `actions` actions, every other one a
+/// verified SCA gate, all in parallel: the square case for the ordering policies.
+fn wide_pipeline(stages: usize, actions: usize) -> String {
+    let mut text = String::from(
+        "Resources:
+  Gate:
+    Type: AWS::CodeBuild::Project
+    Properties:
+      Name: platform-sca
+      Source:
+        Type: CODEPIPELINE
+        BuildSpec: |
+          version: 0.2
+          phases:
+            build:
+              commands:
+                - osv-scanner -r .
+  Pipeline:
+    Type: AWS::CodePipeline::Pipeline
+    Properties:
+      Stages:
+        - Name: Source
+          Actions:
+            - Name: Source
+              ActionTypeId: {Category: Source, Owner: AWS, Provider: S3, Version: 1}
+              OutputArtifacts: [{Name: Src}]
+",
+    );
+    for s in 0..stages {
+        text.push_str(&format!("        - Name: S{s}\n          Actions:\n"));
+        for a in 0..actions {
+            let (name, category, project) = if a % 2 == 0 {
+                ("Sca", "Test", "!Ref Gate")
+            } else {
+                ("Build", "Build", "app-build")
+            };
+            text.push_str(&format!(
+                "            - Name: {name}{a}\n              ActionTypeId: {{Category: {category}, Owner: AWS, Provider: CodeBuild, Version: 1}}\n              Configuration: {{ProjectName: {project}}}\n              InputArtifacts: [{{Name: Src}}]\n"
+            ));
+        }
+    }
+    text
+}
+
+#[test]
+fn a_pipeline_at_the_quotas_is_checked_with_bounded_findings() {
+    let report = Linter::builder()
+        .builtin_policies()
+        .build()
+        .unwrap()
+        .check_sources([("wide.template.yaml", wide_pipeline(49, 50).as_str())]);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    let builds: Vec<_> = report
+        .violations
+        .iter()
+        .filter(|v| v.policy == "build-without-sca")
+        .collect();
+    // the first stage's builds run beside its gates; later ones follow the first stage's
+    assert_eq!(builds.len(), 25);
+    // ten gates named, each with its evidence (its project, its command), not all 1,225
+    assert!(
+        builds.iter().all(|v| v.related.len() <= 30),
+        "related places are capped"
+    );
+}
+
+#[test]
+fn a_stage_over_the_quota_is_a_located_error() {
+    let text = wide_pipeline(1, 51);
+    let report = linter().check_sources([("wide.template.yaml", text.as_str())]);
+    let e = report
+        .errors
+        .iter()
+        .find(|e| e.message.contains("at most 50 actions"))
+        .expect("quota error");
+    // the 51st action
+    let line = text
+        .lines()
+        .position(|l| l.contains("- Name: Sca50"))
+        .unwrap()
+        + 1;
+    assert_eq!(e.location.as_ref().unwrap().line, line);
+}
