@@ -44,7 +44,7 @@ import data.stagegate.lib
 deny contains finding if {
 	some p, pipeline in input.pipelines
 	some action in lib.pipeline_actions(pipeline)
-	lib.is_build(action)
+	action.is_build
 	not action.locked
 	not "sca" in action.protected_by
 	gates := sca_gates[p]
@@ -69,6 +69,7 @@ sca_gates[p] := lib.gates(pipeline, "sca") if some p, pipeline in input.pipeline
 # The actions of each pipeline that claim to be SCA gates and were not verified, with why.
 claims[p] := [[action, e] |
 	some action in lib.pipeline_actions(pipeline)
+	"sca" in action.claimed_roles
 	some e in lib.refused_claims(action, "sca")
 ] if {
 	some p, pipeline in input.pipelines

@@ -12,6 +12,7 @@ action(name, category, stage_index, run_order, roles, protected_by) := {
 	"stage_index": stage_index,
 	"run_order": run_order,
 	"roles": roles,
+	"claimed_roles": [],
 	"is_build": builds(category, roles),
 	"is_deploy": category == "Deploy",
 	"locked": false,
@@ -80,7 +81,7 @@ test_a_gate_reading_another_source_is_explained if {
 }
 
 test_a_claimed_gate_is_named_in_the_finding if {
-	claimant := object.union(action("Scan", "Test", 0, 1, [], []), {"locked": true, "gate_evidence": [{
+	claimant := object.union(action("Scan", "Test", 0, 1, [], []), {"locked": true, "claimed_roles": ["sca"], "gate_evidence": [{
 		"role": "sca",
 		"accepted": false,
 		"reason": "named like SCA (action name \"Scan\"), but its project runs the repository's buildspec.yml",

@@ -42,7 +42,7 @@ deny contains finding if {
 	some p, pipeline in input.pipelines
 	count(verified_gates[p]) == 0
 	some deploy in lib.pipeline_actions(pipeline)
-	lib.is_deploy(deploy)
+	deploy.is_deploy
 	finding := {
 		"message": sprintf(
 			"deploy action %s in pipeline %s runs with no verified security gate in the pipeline",
@@ -56,7 +56,7 @@ deny contains finding if {
 deny contains finding if {
 	some p, pipeline in input.pipelines
 	some deploy in lib.pipeline_actions(pipeline)
-	lib.is_deploy(deploy)
+	deploy.is_deploy
 	not deploy.after_every_gate
 	late := [gate |
 		some gate in verified_gates[p]
@@ -80,7 +80,7 @@ deny contains finding if {
 # The verified gates of each pipeline, by position.
 verified_gates[p] := [action |
 	some action in lib.pipeline_actions(pipeline)
-	lib.is_gate(action)
+	count(action.roles) > 0
 ] if {
 	some p, pipeline in input.pipelines
 }

@@ -442,20 +442,20 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
     }
     let projects = &ws.projects;
     for pipeline in &mut ws.pipelines {
-        // namespaces of Source actions: their variables describe the commit, set by the
-        // source provider, not by a build
-        let source_namespaces: Vec<String> = pipeline
+        // namespaces of actions that are no source: their variables are whatever a build
+        // or an invoke wrote
+        let build_namespaces: Vec<String> = pipeline
             .stages
             .iter()
             .flat_map(|s| &s.actions)
-            .filter(|a| a.category == "Source")
+            .filter(|a| a.category != "Source")
             .filter_map(|a| a.namespace.clone())
             .collect();
         for stage in &mut pipeline.stages {
             let failure_continues = stage.failure_continues;
             for action in &mut stage.actions {
                 let project = action.project.as_ref().and_then(|k| projects.get(k));
-                action.environment_overrides = overrides(action, project, &source_namespaces);
+                action.environment_overrides = overrides(action, project, &build_namespaces);
                 let mut evidence = claims(action, project, rules);
                 let mut accepted: Vec<Evidence> = Vec::new();
                 let mut refusal: Option<String> = None;
@@ -756,11 +756,11 @@ fn claims(
 }
 
 /// Variables of the action and its project that change what the buildspec runs, or whose
-/// value another (non-source) action sets at run time.
+/// value another action, a developer or whoever starts the pipeline sets at run time.
 fn overrides(
     action: &super::Action,
     project: Option<&super::Project>,
-    source_namespaces: &[String],
+    build_namespaces: &[String],
 ) -> Vec<super::EnvVar> {
     let mut vars: Vec<super::EnvVar> = project
         .map(|p| p.environment.variables.clone())
@@ -807,10 +807,12 @@ fn overrides(
                 || super::resolve::runtime_variable(&v.value).is_some_and(|r| {
                     let inner = r.trim_start_matches("#{").trim_end_matches('}');
                     let (ns, var) = inner.split_once('.').unwrap_or((inner, ""));
-                    // the commit id and repository of a source are the provider's; a commit
-                    // message, branch or author is whatever the developer wrote
+                    // pipeline variables are set by whoever starts the pipeline, a build's
+                    // by its buildspec; of a source's, the commit id and repository are the
+                    // provider's, a commit message, branch or author what the developer wrote
                     let platform_set = ns == "codepipeline"
-                        || source_namespaces.iter().any(|s| s == ns)
+                        || ns != "variables"
+                            && !build_namespaces.iter().any(|b| b == ns)
                             && SOURCE_VARIABLES_SET_BY_PROVIDER.contains(&var);
                     !platform_set
                 })
