@@ -63,9 +63,12 @@ protects(gate, action) if {
 		condition in action.conditions
 	}
 	every artifact in action.source_artifacts {
-		artifact in gate.source_artifacts
+		artifact in scanned(gate)
 	}
 }
+
+# The sources a gate's commands work on (its primary input's, when it has several).
+scanned(gate) := object.get(gate, "scanned_artifacts", gate.source_artifacts)
 
 # Why a gate does not protect an action, in words, for messages.
 unprotected_because(gate, action) := "they run in parallel (same RunOrder)" if {
@@ -93,7 +96,7 @@ missing_conditions(gate, action) := [c |
 
 missing_sources(gate, action) := [a |
 	some a in action.source_artifacts
-	not a in gate.source_artifacts
+	not a in scanned(gate)
 ]
 
 # The evidence that an action claims a role it was not verified for, with why not.

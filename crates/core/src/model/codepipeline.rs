@@ -356,6 +356,7 @@ fn build_action<'n>(
         conditional: false,
         conditions: Vec::new(),
         source_artifacts: Vec::new(),
+        scanned_artifacts: Vec::new(),
         protected_by: Vec::new(),
         after_every_gate: false,
         environment_overrides: Vec::new(),

@@ -162,6 +162,7 @@ fn commands_rule(
         conditional: false,
         conditions: Vec::new(),
         source_artifacts: Vec::new(),
+        scanned_artifacts: Vec::new(),
         protected_by: Vec::new(),
         after_every_gate: false,
         environment_overrides: Vec::new(),

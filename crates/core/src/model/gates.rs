@@ -870,7 +870,7 @@ fn protection(pipeline: &mut super::Pipeline) {
             at: (a.stage_index, a.run_order),
             roles: a.roles.clone(),
             conditions: a.conditions.clone(),
-            sources: a.source_artifacts.clone(),
+            sources: a.scanned_artifacts.clone(),
             source: a.source.clone(),
         })
         .collect();
@@ -921,6 +921,19 @@ fn lineage(pipeline: &mut super::Pipeline) {
         }
         sources.sort();
         sources.dedup();
+        let primary = action
+            .configuration
+            .get("PrimarySource")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .or_else(|| action.input_artifacts.first().cloned());
+        let runs_commands = matches!(action.provider.as_str(), "CodeBuild" | "Commands");
+        action.scanned_artifacts = match primary {
+            Some(p) if runs_commands && action.input_artifacts.len() > 1 => {
+                origin.get(&p).cloned().unwrap_or_else(|| vec![p])
+            }
+            _ => sources.clone(),
+        };
         for out in &action.output_artifacts {
             let derived = if action.category == "Source" {
                 vec![out.clone()]

@@ -194,6 +194,10 @@ pub struct Action {
     pub conditions: Vec<String>,
     /// The source artifacts (outputs of Source actions) its inputs derive from.
     pub source_artifacts: Vec<String>,
+    /// The source artifacts a CodeBuild or Commands action's commands work on: those of its
+    /// primary input (`PrimarySource`, else the first input) when it has several, since
+    /// `--scan .` scans the primary source only; otherwise `source_artifacts`.
+    pub scanned_artifacts: Vec<String>,
     /// The roles of the verified gates that protect it: each finishes before it starts,
     /// runs whenever it runs (its `conditions` are among this action's) and reads every
     /// source it builds from. `lib.protects` says the same of one gate.
