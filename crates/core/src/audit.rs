@@ -12,6 +12,8 @@ pub struct Target {
     pub path: PathBuf,
     /// Stable name: the path relative to its root (`.` for a root itself).
     pub name: String,
+    /// Folders below `path` that are workspaces of their own, left out of this one.
+    pub exclude: Vec<PathBuf>,
 }
 
 /// How targets are found under each root.
@@ -19,9 +21,12 @@ pub struct Target {
 pub enum Split {
     /// Each immediate subfolder of a root is a workspace.
     PerDir,
-    /// A root holding `.git` is one workspace; otherwise every folder below it that holds
-    /// `.git` or AWS API dumps (`get-pipeline`, `batch-get-projects` JSON) is one; a root
-    /// with neither is one workspace.
+    /// A root holding `.git` (a folder, or the file of a worktree or submodule) is one
+    /// workspace. Otherwise every folder below it, at any depth and through links that
+    /// stay inside the root, that holds `.git` is one, and so is every folder that holds a
+    /// real API dump (a file that parses and reads as `get-pipeline` or
+    /// `batch-get-projects` output, JSON or YAML); the root itself is one more, holding
+    /// everything the others do not, so that every file is checked in some workspace.
     Detect,
 }
 
@@ -58,22 +63,30 @@ pub fn targets(roots: &[PathBuf], split: Split) -> Vec<Target> {
                 out.extend(dirs.into_iter().map(|p| Target {
                     name: name_of(&p),
                     path: p,
+                    exclude: Vec::new(),
                 }));
             }
             Split::Detect => {
                 let mut found = Vec::new();
-                if root.join(".git").exists() {
-                    found.push(root.clone());
-                } else {
-                    detect(root, 0, &mut found);
-                }
-                if found.is_empty() {
-                    found.push(root.clone());
+                if !root.join(".git").exists() {
+                    let mut seen = std::collections::HashSet::new();
+                    let top = root.canonicalize().unwrap_or_else(|_| root.clone());
+                    detect(root, &top, &mut seen, &mut found);
                 }
                 found.sort();
+                // the root holds what no other workspace does (its own dumps, stray
+                // templates): it is a workspace too whenever anything is left for it
+                if found.is_empty() || crate::discover::holds_inputs(root, &found) {
+                    out.push(Target {
+                        name: name_of(root),
+                        path: root.clone(),
+                        exclude: found.clone(),
+                    });
+                }
                 out.extend(found.into_iter().map(|p| Target {
                     name: name_of(&p),
                     path: p,
+                    exclude: Vec::new(),
                 }));
             }
         }
@@ -81,45 +94,75 @@ pub fn targets(roots: &[PathBuf], split: Split) -> Vec<Target> {
     out
 }
 
-fn detect(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
-    if depth > 6 {
+/// Adds every folder below `dir` that is a workspace of its own: a repository (`.git`,
+/// folder or file) or a folder of API dumps. Links are followed while they stay inside the
+/// root (`top`), each folder once.
+fn detect(
+    dir: &Path,
+    top: &Path,
+    seen: &mut std::collections::HashSet<PathBuf>,
+    found: &mut Vec<PathBuf>,
+) {
+    let Ok(real) = dir.canonicalize() else {
+        return;
+    };
+    if !real.starts_with(top) || !seen.insert(real) {
         return;
     }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
     let mut subdirs = Vec::new();
     let mut dumps = false;
-    for e in entries.filter_map(Result::ok) {
+    for e in &entries {
         let p = e.path();
-        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir {
-            if p.file_name().is_some_and(|n| n == ".git") {
+        if e.file_name() == ".git" {
+            if dir != top && dir.canonicalize().is_ok_and(|d| d != top) {
                 found.push(dir.to_path_buf());
                 return;
             }
+            continue;
+        }
+        // `is_dir` follows links: a linked account folder is walked like any other
+        if p.is_dir() {
             subdirs.push(p);
-        } else if !dumps && p.extension().is_some_and(|x| x == "json") {
+        } else if !dumps {
             dumps = is_api_dump(&p);
         }
     }
-    if dumps && depth > 0 {
+    if dumps && dir.canonicalize().is_ok_and(|d| d != top) {
         found.push(dir.to_path_buf());
         return;
     }
     for s in subdirs {
-        detect(&s, depth + 1, found);
+        detect(&s, top, seen, found);
     }
 }
 
+/// A file that parses and reads as `get-pipeline` / `batch-get-projects` output, whatever
+/// its name or the order of its keys: what makes a folder a dump folder.
 fn is_api_dump(path: &Path) -> bool {
-    use std::io::Read as _;
-    let mut head = [0u8; 2048];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .unwrap_or(0);
-    let text = String::from_utf8_lossy(head.get(..n).unwrap_or_default());
-    text.contains("\"pipeline\"") || text.contains("\"projects\"")
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    if !(name.ends_with(".json") || name.ends_with(".yaml") || name.ends_with(".yml")) {
+        return false;
+    }
+    let Ok(text) = crate::waiver::read_config_file(path, false) else {
+        // too large or not UTF-8: the workspace that holds it reports it
+        return false;
+    };
+    let file = std::sync::Arc::new(crate::source::SourceFile::new(name.clone(), text));
+    let Ok(doc) = crate::parse::parse(file, &crate::parse::Limits::default()) else {
+        return false;
+    };
+    let is_dump = |root: &crate::parse::Node| {
+        root.get("pipeline")
+            .is_some_and(|p| p.get("stages").is_some())
+            || root.get("projects").is_some_and(|p| !p.items().is_empty())
+            || root.get("projectsNotFound").is_some()
+    };
+    doc.root().is_some_and(is_dump)
 }
 
 /// Stable 64-bit hash (FNV-1a) used for sharding and fingerprints.
@@ -203,7 +246,7 @@ pub fn check_target(linter: &Linter, target: &Target) -> Report {
         .map(|n| target.path.join(n))
         .find(|p| p.is_file());
     let Some(path) = config_path else {
-        return linter.check_paths(&[&target.path]);
+        return linter.check_paths_excluding(&[&target.path], &target.exclude);
     };
     let configured = crate::waiver::RepoConfig::load(&path)
         .map_err(|errors| {
@@ -217,9 +260,9 @@ pub fn check_target(linter: &Linter, target: &Target) -> Report {
     match configured {
         Ok(l) => l
             .with_unused_waiver_report(true)
-            .check_paths(&[&target.path]),
+            .check_paths_excluding(&[&target.path], &target.exclude),
         Err(message) => {
-            let mut report = linter.check_paths(&[&target.path]);
+            let mut report = linter.check_paths_excluding(&[&target.path], &target.exclude);
             report.errors.push(crate::Problem {
                 message: format!("repository configuration: {message}"),
                 location: None,
@@ -237,6 +280,7 @@ mod tests {
 
     fn t(name: &str) -> Target {
         Target {
+            exclude: Vec::new(),
             path: PathBuf::from(name),
             name: name.to_string(),
         }

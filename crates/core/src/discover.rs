@@ -66,6 +66,11 @@ pub struct Discovered {
 /// followed while they stay inside the checked folder; a link that leaves it is noted, not
 /// read.
 pub fn discover(paths: &[PathBuf], limits: &Limits) -> Discovered {
+    discover_excluding(paths, &[], limits)
+}
+
+/// [`discover`] with the folders `exclude` left out of every walk.
+pub fn discover_excluding(paths: &[PathBuf], exclude: &[PathBuf], limits: &Limits) -> Discovered {
     let mut out = Discovered::default();
     let mut found: Vec<(PathBuf, bool)> = Vec::new();
     // one working directory for every display path of this walk, not one lookup a file
@@ -74,7 +79,7 @@ pub fn discover(paths: &[PathBuf], limits: &Limits) -> Discovered {
     let mut saw_link = false;
     for path in paths {
         if path.is_dir() {
-            let walked = walk(path);
+            let walked = walk(path, exclude);
             saw_link |= walked.links;
             out.errors
                 .extend(walked.errors.into_iter().map(|message| ReadError {
@@ -157,6 +162,11 @@ pub fn discover(paths: &[PathBuf], limits: &Limits) -> Discovered {
     out
 }
 
+/// Whether a walk of `dir`, leaving out `exclude`, meets any file with an input's name.
+pub(crate) fn holds_inputs(dir: &Path, exclude: &[PathBuf]) -> bool {
+    !walk(dir, exclude).files.is_empty()
+}
+
 /// One folder's walk: files with an input's name (and whether a link led to them),
 /// whether any `.gitignore` was met, whether any link was followed.
 struct Walked {
@@ -166,7 +176,7 @@ struct Walked {
     errors: Vec<String>,
 }
 
-fn walk(dir: &Path) -> Walked {
+fn walk(dir: &Path, exclude: &[PathBuf]) -> Walked {
     let mut out = Walked {
         files: Vec::new(),
         gitignores: false,
@@ -175,10 +185,22 @@ fn walk(dir: &Path) -> Walked {
     };
     // every file is visited; what .gitignore says is decided afterwards, for untracked
     // files only. Following links, the walker stops at a loop.
+    // excluded folders are compared by what they are, so a link to one is left out too
+    let exclude: Vec<PathBuf> = exclude
+        .iter()
+        .map(|x| x.canonicalize().unwrap_or_else(|_| x.clone()))
+        .collect();
+    let excluded = move |e: &ignore::DirEntry| {
+        !exclude.is_empty()
+            && e.file_type().is_some_and(|t| t.is_dir())
+            && e.path()
+                .canonicalize()
+                .is_ok_and(|real| exclude.contains(&real))
+    };
     let walker = ignore::WalkBuilder::new(dir)
         .standard_filters(false)
         .follow_links(true)
-        .filter_entry(|e| e.file_name() != ".git")
+        .filter_entry(move |e| e.file_name() != ".git" && !excluded(e))
         .sort_by_file_name(|a, b| a.cmp(b))
         .build();
     for entry in walker {

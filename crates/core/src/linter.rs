@@ -268,6 +268,17 @@ impl Linter {
         self.check_candidates(discover::discover(&paths, &self.limits))
     }
 
+    /// [`Linter::check_paths`] with the folders `exclude` (other workspaces of a sweep)
+    /// left out of the walk.
+    pub fn check_paths_excluding<P: AsRef<Path>>(
+        &self,
+        paths: &[P],
+        exclude: &[PathBuf],
+    ) -> Report {
+        let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
+        self.check_candidates(discover::discover_excluding(&paths, exclude, &self.limits))
+    }
+
     /// Checks in-memory files `(name, text)` together as one workspace; no filesystem used.
     pub fn check_sources<I, N, T>(&self, sources: I) -> Report
     where

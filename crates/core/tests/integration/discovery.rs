@@ -249,3 +249,79 @@ fn a_macro_makes_the_template_unverifiable_unless_governance_calls_it_harmless()
         report.errors
     );
 }
+
+/// `get-pipeline` output of a pipeline whose build has no SCA gate, with `tags` first.
+const DUMP: &str = r#"{"tags": [{"key": "pipeline", "value": "x"}], "pipeline": {"name": "p", "stages": [
+  {"name": "Source", "actions": [{"name": "Source", "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}, "outputArtifacts": [{"name": "Src"}]}]},
+  {"name": "Build", "actions": [{"name": "Build", "actionTypeId": {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"}, "inputArtifacts": [{"name": "Src"}]}]}]}}"#;
+
+#[test]
+fn an_audit_root_checks_every_file_in_some_workspace() {
+    use stagegate::audit::{check_target, targets, Split};
+    let root = temp("audit");
+    let write = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("repo-a/.git/HEAD", "ref: refs/heads/main\n");
+    write("repo-a/pipeline.yaml", VIOLATING);
+    // a worktree or submodule: `.git` is a file
+    write("repo-b/.git", "gitdir: ../elsewhere\n");
+    write("repo-b/infra/pipeline.template", VIOLATING);
+    // a stray file that looks like a dump to a text search must not swallow the root
+    write("docs/notes.json", r#"{"projects": []}"#);
+    // dumps deep down, in YAML, and at the root itself
+    write(
+        "accounts/1/2/3/4/5/6/7/eu-west-1/pipeline.yaml",
+        &DUMP.replace('\n', " "),
+    );
+    write("root-dump.json", DUMP);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(root.join("accounts/1/2/3/4/5/6/7"), root.join("linked")).unwrap();
+    let found = targets(std::slice::from_ref(&root), Split::Detect);
+    let names: Vec<&str> = found.iter().map(|t| t.name.as_str()).collect();
+    let base = root.file_name().unwrap().to_string_lossy().to_string();
+    for want in ["repo-a", "repo-b", "accounts/1/2/3/4/5/6/7/eu-west-1"] {
+        assert!(
+            names.contains(&format!("{base}/{want}").as_str()),
+            "{want} not found: {names:?}"
+        );
+    }
+    // the root holds its own dump and the stray notes, and nothing of the others
+    let root_target = found
+        .iter()
+        .find(|t| t.name == base)
+        .expect("the root is a workspace");
+    let report = check_target(&linter(), root_target);
+    assert!(
+        report
+            .checked_files
+            .iter()
+            .any(|f| f.ends_with("root-dump.json")),
+        "{:?}",
+        report.checked_files
+    );
+    assert!(!report.checked_files.iter().any(|f| f.contains("repo-a")));
+    // nor the dump folder again through the link to it
+    assert!(
+        !report.checked_files.iter().any(|f| f.contains("eu-west-1")),
+        "{:?}",
+        report.checked_files
+    );
+    // every workspace finds its violation
+    for t in &found {
+        let report = check_target(&linter(), t);
+        assert!(
+            report
+                .violations
+                .iter()
+                .any(|v| v.policy == "build-without-sca"),
+            "{}: {:#?} {:#?}",
+            t.name,
+            report.violations,
+            report.errors
+        );
+    }
+    std::fs::remove_dir_all(&root).ok();
+}
