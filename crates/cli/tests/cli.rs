@@ -382,7 +382,11 @@ fn audit_merge_of_shards_equals_an_unsharded_run() {
     assert_eq!(full["summary"]["workspaces"], 3);
     let mut shard_files = Vec::new();
     for k in 1..=2 {
-        let out = dir.join(format!("shard-{k}.json"));
+        // reports go beside the audited root: a file inside it is audited too
+        let out = dir.with_file_name(format!(
+            "{}-shard-{k}.json",
+            dir.file_name().unwrap().to_string_lossy()
+        ));
         let shard = format!("{k}/2");
         let o = stagegate(&[
             "audit",
@@ -407,6 +411,9 @@ fn audit_merge_of_shards_equals_an_unsharded_run() {
     assert_eq!(full["summary"]["findings"], merged["summary"]["findings"]);
     assert_eq!(full["summary"]["by_policy"], merged["summary"]["by_policy"]);
     std::fs::remove_dir_all(&dir).ok();
+    for f in shard_files {
+        std::fs::remove_file(f).ok();
+    }
 }
 
 #[test]

@@ -60,6 +60,14 @@ pub fn targets(roots: &[PathBuf], split: Split) -> Vec<Target> {
                     .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n != ".git"))
                     .collect();
                 dirs.sort();
+                // files beside the folders belong to no folder: the root checks them
+                if crate::discover::holds_inputs(root, &dirs) {
+                    out.push(Target {
+                        name: name_of(root),
+                        path: root.clone(),
+                        exclude: dirs.clone(),
+                    });
+                }
                 out.extend(dirs.into_iter().map(|p| Target {
                     name: name_of(&p),
                     path: p,

@@ -325,3 +325,19 @@ fn an_audit_root_checks_every_file_in_some_workspace() {
     }
     std::fs::remove_dir_all(&root).ok();
 }
+
+#[test]
+fn per_dir_audits_check_the_files_beside_the_folders_too() {
+    use stagegate::audit::{check_target, targets, Split};
+    let root = temp("perdir");
+    std::fs::create_dir_all(root.join("ws-1")).unwrap();
+    std::fs::write(root.join("ws-1/pipeline.yaml"), VIOLATING).unwrap();
+    std::fs::write(root.join("pipeline.yaml"), VIOLATING).unwrap();
+    let found = targets(std::slice::from_ref(&root), Split::PerDir);
+    assert_eq!(found.len(), 2, "{found:?}");
+    for t in &found {
+        let report = check_target(&linter(), t);
+        assert_eq!(report.summary.pipelines, 1, "{}", t.name);
+    }
+    std::fs::remove_dir_all(&root).ok();
+}
