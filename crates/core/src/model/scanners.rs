@@ -190,14 +190,36 @@ pub(crate) fn runs_repository_code(words: &[String]) -> Option<String> {
         "yarn" if !matches!(sub, "audit" | "--version") => {
             format!("`yarn {sub}` runs scripts from the repository's package.json")
         }
+        "python" | "python3" if sub == "-m" => {
+            // a module from the repository, or a tool installed by name
+            let module = words.get(2).map_or("", String::as_str);
+            if matches!(
+                module,
+                "pip_audit" | "safety" | "pip" | "bandit" | "semgrep" | "checkov"
+            ) {
+                return None;
+            }
+            format!("`{first} -m {module}` may run a module from the repository")
+        }
+        // builds and test runners execute what the repository defines
+        "docker" | "podman" | "buildah"
+            if matches!(sub, "build" | "buildx" | "compose" | "run") =>
+        {
+            format!("`{program} {sub}` runs the repository's Dockerfile or compose file")
+        }
+        "cargo" | "go" | "dotnet" | "swift"
+            if matches!(sub, "build" | "test" | "run" | "generate") =>
+        {
+            format!("`{program} {sub}` builds and runs the repository's code")
+        }
+        "pytest" | "tox" | "nox" | "jest" | "mocha" | "phpunit" | "rspec" | "bundle"
+        | "composer" | "cdk" | "sam" | "terraform" | "tofu" | "pulumi" => {
+            format!("`{program}` runs code or configuration from the repository")
+        }
         "bash" | "sh" | "zsh" | "dash" | "ksh" | "source" | "." | "python" | "python3" | "node"
         | "ruby" | "perl" | "pwsh" => {
             let script = words.iter().skip(1).find(|w| !w.starts_with('-'))?;
-            if words
-                .iter()
-                .skip(1)
-                .any(|w| w == "-c" || w == "-m" || w == "-e")
-            {
+            if words.iter().skip(1).any(|w| w == "-c" || w == "-e") {
                 return None;
             }
             format!("`{first} {script}` runs a script")
@@ -255,6 +277,10 @@ mod tests {
         assert!(runs_repository_code(&w("bash ci/scan.sh")).is_some());
         assert!(runs_repository_code(&w("make scan")).is_some());
         assert!(runs_repository_code(&w("npm audit")).is_none());
+        assert!(runs_repository_code(&w("docker build -t x .")).is_some());
+        assert!(runs_repository_code(&w("python3 -m pytest")).is_some());
+        assert!(runs_repository_code(&w("python3 -m pip_audit -r requirements.txt")).is_none());
+        assert!(runs_repository_code(&w("go test ./...")).is_some());
         assert!(runs_repository_code(&w("bash -c 'trivy fs .'")).is_none());
         assert!(runs_repository_code(&w("curl -o x.zip https://x")).is_none());
     }
