@@ -202,9 +202,7 @@ pub(crate) fn runs_repository_code(words: &[String]) -> Option<String> {
             format!("`{first} -m {module}` may run a module from the repository")
         }
         // builds and test runners execute what the repository defines
-        "docker" | "podman" | "buildah"
-            if matches!(sub, "build" | "buildx" | "compose" | "run") =>
-        {
+        "docker" | "podman" | "buildah" if matches!(sub, "build" | "buildx" | "compose") => {
             format!("`{program} {sub}` runs the repository's Dockerfile or compose file")
         }
         "cargo" | "go" | "dotnet" | "swift"
@@ -278,6 +276,8 @@ mod tests {
         assert!(runs_repository_code(&w("make scan")).is_some());
         assert!(runs_repository_code(&w("npm audit")).is_none());
         assert!(runs_repository_code(&w("docker build -t x .")).is_some());
+        // a published scanner image is not the repository's code
+        assert!(runs_repository_code(&w("docker run --rm aquasec/trivy fs .")).is_none());
         assert!(runs_repository_code(&w("python3 -m pytest")).is_some());
         assert!(runs_repository_code(&w("python3 -m pip_audit -r requirements.txt")).is_none());
         assert!(runs_repository_code(&w("go test ./...")).is_some());
