@@ -43,7 +43,8 @@ import data.stagegate.lib
 # check that it really is), so one that is not a verified gate is not reported again here.
 deny contains finding if {
 	some p, pipeline in input.pipelines
-	some action in lib.pipeline_actions(pipeline)
+	some stage in pipeline.stages
+	some action in stage.actions
 	action.is_build
 	not action.locked
 	not "sca" in action.protected_by
