@@ -254,6 +254,10 @@ impl Governance {
                     .unwrap_or_default()
                     .to_string(),
                 roles: p.strings("roles"),
+                sha256: p
+                    .get("sha256")
+                    .and_then(Node::as_str)
+                    .map(str::to_ascii_lowercase),
             });
         }
         gates.harmless_transforms = root.strings("harmless-transforms");

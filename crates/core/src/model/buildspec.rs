@@ -114,6 +114,7 @@ pub(crate) fn normalize(
         version,
         commands,
         runtime_versions,
+        sha256: None,
         repository_code: Vec::new(),
         weakened: Vec::new(),
         content: root.to_json(),

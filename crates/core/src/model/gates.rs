@@ -105,6 +105,9 @@ pub struct ProjectGate {
     pub name: String,
     /// Roles it verifies.
     pub roles: Vec<String>,
+    /// The sha256 (hex) its inline buildspec must have: the project must then be among the
+    /// checked files, with exactly that buildspec.
+    pub sha256: Option<String>,
 }
 
 /// Environment variables that change what a shell or an interpreter runs before or
@@ -441,6 +444,7 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
         analyses.insert(spec.key.clone(), analysis);
     }
     let projects = &ws.projects;
+    let buildspecs = &ws.buildspecs;
     for pipeline in &mut ws.pipelines {
         // namespaces of actions that are no source: their variables are whatever a build
         // or an invoke wrote
@@ -459,6 +463,8 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                 let mut evidence = claims(action, project, rules);
                 let mut accepted: Vec<Evidence> = Vec::new();
                 let mut refusal: Option<String> = None;
+                // governance data pins the project's buildspec and the checked one differs
+                let mut pin_broken = false;
                 let mut locked_override = None;
                 let project_name = project
                     .and_then(|p| p.name.as_deref())
@@ -511,8 +517,25 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                     Some(("Build" | "Test", "AWS", "CodeBuild")) => {
                         for g in &rules.projects {
                             if project_name == Some(g.name.as_str()) {
-                                match project.map(|p| p.buildspec.kind.as_str()) {
-                                    None | Some("inline") => {
+                                let actual = project
+                                    .and_then(|p| p.buildspec.document.as_ref())
+                                    .and_then(|k| buildspecs.get(k))
+                                    .and_then(|b| b.sha256.as_deref());
+                                match (&g.sha256, project.map(|p| p.buildspec.kind.as_str())) {
+                                    (Some(want), _) if actual != Some(want.as_str()) => {
+                                        pin_broken = true;
+                                        refusal = Some(match actual {
+                                            Some(have) => format!(
+                                                "governance data pins project {}'s buildspec to sha256 {want}, but its inline buildspec hashes to {have}",
+                                                g.name
+                                            ),
+                                            None => format!(
+                                                "governance data pins project {}'s buildspec by sha256, and no inline buildspec of it is among the checked files",
+                                                g.name
+                                            ),
+                                        });
+                                    }
+                                    (_, None | Some("inline")) => {
                                         for role in &g.roles {
                                             accepted.push(Evidence {
                                                 role: role.clone(),
@@ -522,7 +545,7 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                                             });
                                         }
                                     }
-                                    Some(_) => refusal = Some(format!(
+                                    (_, Some(_)) => refusal = Some(format!(
                                         "governance data names project {} as a gate, but the checked files define it with a buildspec the repository owns",
                                         g.name
                                     )),
@@ -620,6 +643,9 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                             "it is a {category} action by {provider}, not a scan stagegate can verify"
                         ));
                     }
+                }
+                if pin_broken {
+                    accepted.clear();
                 }
                 if failure_continues && !accepted.is_empty() {
                     refusal = Some("its stage's OnFailure result SKIP lets the pipeline go on after a failed scan".into());

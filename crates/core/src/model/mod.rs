@@ -308,6 +308,9 @@ pub struct Buildspec {
     pub commands: Vec<Command>,
     /// `phases.install.runtime-versions` with versions as written (`3.10` stays `3.10`).
     pub runtime_versions: BTreeMap<String, String>,
+    /// For an inline buildspec written as one literal: the sha256 of its text (hex), which
+    /// governance data can pin (`gates.projects[].sha256`).
+    pub sha256: Option<String>,
     /// For platform-owned buildspecs: the commands that run code from the repository
     /// (`./scripts/x.sh`, `make`, `npm ci`, ...), with why.
     pub repository_code: Vec<Fact>,
@@ -572,6 +575,15 @@ pub(crate) fn literal(node: &Node) -> Option<String> {
     node.as_str().map(str::to_string)
 }
 
+/// The lower-case hex sha256 of a text.
+pub(crate) fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A value as its author wrote it: a literal, `!Ref X`-style short forms for YAML
 /// templates, JSON otherwise.
 pub(crate) fn author_syntax(node: &Node, file: &str) -> String {
@@ -740,8 +752,10 @@ pub(crate) fn add_inline_buildspec(
                 b.error(&file.path, span, format!("inline buildspec: {message}"));
             }
             let key = format!("{}{}", file.path, path);
-            let bs =
+            let mut bs =
                 buildspec::normalize(&file.path, &root, &path.embedded(), "platform", key.clone());
+            // what governance data may pin: the text as deployed, when it is one literal
+            bs.sha256 = node.as_str().map(|_| sha256_hex(&text.text));
             b.out.workspace.buildspecs.insert(key.clone(), bs);
             b.out
                 .embedded

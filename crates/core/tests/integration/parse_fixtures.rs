@@ -235,3 +235,41 @@ fn a_project_of_another_region_is_not_linked() {
     assert!(report.errors.is_empty(), "{:#?}", report.errors);
     assert!(report.violations.is_empty(), "{:#?}", report.violations);
 }
+
+#[test]
+fn a_project_pinned_by_sha256_is_a_gate_only_with_that_buildspec() {
+    use sha2::Digest as _;
+    let buildspec = "version: 0.2\nphases:\n  build:\n    commands:\n      - osv-scanner -r .\n";
+    let hex: String = sha2::Sha256::digest(buildspec.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let pinned = |sha: &str| {
+        Linter::builder()
+            .builtin_policies()
+            .governance_text(
+                "gov.yaml",
+                &format!("gates:\n  projects:\n    - name: platform-sca\n      roles: [sca]\n      sha256: '{sha}'\n"),
+            )
+            .unwrap()
+            .build()
+            .unwrap()
+    };
+    let sources = [
+        ("pipeline.yaml", sca_pipeline("platform-sca")),
+        ("platform.yaml", PLATFORM_STACK.to_string()),
+    ];
+    let report = pinned(&hex).check_sources(sources.clone());
+    assert!(report.violations.is_empty(), "{:#?}", report.violations);
+    let report = pinned(&"0".repeat(64)).check_sources(sources);
+    let v = report
+        .violations
+        .iter()
+        .find(|v| v.policy == "build-without-sca")
+        .expect("the changed buildspec is no gate");
+    assert!(
+        v.message.contains("pins project platform-sca's buildspec"),
+        "{}",
+        v.message
+    );
+}
