@@ -287,12 +287,39 @@ fn build_action<'n>(
     if let Some((config, _)) = field(node, "Configuration") {
         for e in config.entries() {
             let value = if e.key == "EnvironmentVariables" {
-                match decode_env_vars(&e.value) {
-                    Ok(v) => v,
-                    Err(why) => {
+                // an expression (`!Sub`, `!Join`) is decoded once resolved; what cannot be
+                // resolved could set anything, so it is not verifiable
+                let text = match e.value.as_str() {
+                    Some(t) => Some(t.to_string()),
+                    None => match b.resolve(file, &e.value) {
+                        Resolved::Known {
+                            values,
+                            assumed: false,
+                        } if values.len() == 1 => values.into_iter().next(),
+                        // values known only when deployed (`${AWS::Region}`) leave the
+                        // names readable: stand-ins take their place
+                        _ => match with_stand_ins(&e.value) {
+                            Some(t) => Some(t),
+                            None => {
+                                b.unresolved(
+                                    file,
+                                    (node, path),
+                                    &e.value,
+                                    format!("the environment variables of action {name}"),
+                                    "they are built by an expression stagegate cannot read".into(),
+                                );
+                                None
+                            }
+                        },
+                    },
+                };
+                match text.map(|t| decode_env_vars_text(&t)) {
+                    Some(Ok(v)) => v,
+                    Some(Err(why)) => {
                         b.error(file, e.value.span, why);
                         e.value.to_json()
                     }
+                    None => e.value.to_json(),
                 }
             } else {
                 e.value.to_json()
@@ -411,14 +438,49 @@ fn type_variants(node: &Node) -> Vec<&Node> {
     }
 }
 
+/// The text of an `Fn::Sub` or `Fn::Join` with a stand-in for every value known only when
+/// deployed, so that the JSON around them still reads.
+fn with_stand_ins(node: &Node) -> Option<String> {
+    const STAND_IN: &str = "__CFN_VALUE__";
+    if let Some(template) = node.get("Fn::Sub").and_then(|a| {
+        a.as_str()
+            .or_else(|| a.items().first().and_then(Node::as_str))
+    }) {
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some((before, after)) = rest.split_once("${") {
+            out.push_str(before);
+            let (inner, tail) = after.split_once('}')?;
+            match inner.strip_prefix('!') {
+                Some(lit) => {
+                    out.push_str("${");
+                    out.push_str(lit);
+                    out.push('}');
+                }
+                None => out.push_str(STAND_IN),
+            }
+            rest = tail;
+        }
+        out.push_str(rest);
+        return Some(out);
+    }
+    let args = node.get("Fn::Join")?;
+    let (sep, parts) = (args.items().first()?.as_str()?, args.items().get(1)?);
+    let parts: Vec<String> = parts
+        .items()
+        .iter()
+        .map(|p| {
+            p.as_str()
+                .map_or_else(|| STAND_IN.to_string(), str::to_string)
+        })
+        .collect();
+    Some(parts.join(sep))
+}
+
 /// CodeBuild action `EnvironmentVariables` is a JSON-encoded string; decoded here so that
 /// policies never call `json.unmarshal` (a bad string would abort the whole evaluation).
-/// An expression (`Fn::Sub`, `Fn::Join`) is kept as written; a string that is not a JSON
-/// list of `{name, value, type?}` is an error.
-fn decode_env_vars(node: &Node) -> Result<Json, String> {
-    let Some(text) = node.as_str() else {
-        return Ok(node.to_json());
-    };
+/// A string that is not a JSON list of `{name, value, type?}` is an error.
+fn decode_env_vars_text(text: &str) -> Result<Json, String> {
     let items = match serde_json::from_str::<Json>(text) {
         Ok(Json::Array(items)) => items,
         Ok(_) => return Err("`EnvironmentVariables` must be a JSON list of {name, value, type}".into()),

@@ -273,3 +273,38 @@ fn a_project_pinned_by_sha256_is_a_gate_only_with_that_buildspec() {
         v.message
     );
 }
+
+#[test]
+fn environment_variables_built_by_an_expression_are_read() {
+    // a locked action's BASH_ENV hidden in an `!Sub` is still an override
+    let hidden = sca_pipeline("platform-sca").replace(
+        "              Configuration: {ProjectName: platform-sca}",
+        "              Configuration:\n                ProjectName: platform-sca\n                EnvironmentVariables: !Sub '[{\"name\":\"BASH_ENV\",\"value\":\"${AWS::Region}.sh\"}]'",
+    );
+    assert!(hidden.contains("BASH_ENV"));
+    let report = linter().check_sources([
+        ("pipeline.yaml", hidden.as_str()),
+        ("platform.yaml", PLATFORM_STACK),
+    ]);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert!(
+        report
+            .violations
+            .iter()
+            .any(|v| v.policy == "locked-environment-override"),
+        "{:#?}",
+        report.violations
+    );
+    // a build's variables known only when deployed are no problem
+    let build = sca_pipeline("platform-sca").replace(
+        "              RunOrder: 2\n",
+        "              RunOrder: 2\n              Configuration:\n                EnvironmentVariables: !Sub '[{\"name\":\"REGION\",\"value\":\"${AWS::Region}\"}]'\n",
+    );
+    assert!(build.contains("REGION"));
+    let report = linter().check_sources([
+        ("pipeline.yaml", build.as_str()),
+        ("platform.yaml", PLATFORM_STACK),
+    ]);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert!(report.violations.is_empty(), "{:#?}", report.violations);
+}
