@@ -308,8 +308,8 @@ pub struct Buildspec {
     pub commands: Vec<Command>,
     /// `phases.install.runtime-versions` with versions as written (`3.10` stays `3.10`).
     pub runtime_versions: BTreeMap<String, String>,
-    /// For an inline buildspec written as one literal: the sha256 of its text (hex), which
-    /// governance data can pin (`gates.projects[].sha256`).
+    /// For an inline buildspec written as one literal, when governance data pins some
+    /// project (`gates.projects[].sha256`): the sha256 of its text (hex).
     pub sha256: Option<String>,
     /// For platform-owned buildspecs: the commands that run code from the repository
     /// (`./scripts/x.sh`, `make`, `npm ci`, ...), with why.
@@ -755,7 +755,10 @@ pub(crate) fn add_inline_buildspec(
             let mut bs =
                 buildspec::normalize(&file.path, &root, &path.embedded(), "platform", key.clone());
             // what governance data may pin: the text as deployed, when it is one literal
-            bs.sha256 = node.as_str().map(|_| sha256_hex(&text.text));
+            // (hashed only when governance data pins some project)
+            if b.gates.projects.iter().any(|p| p.sha256.is_some()) {
+                bs.sha256 = node.as_str().map(|_| sha256_hex(&text.text));
+            }
             b.out.workspace.buildspecs.insert(key.clone(), bs);
             b.out
                 .embedded
