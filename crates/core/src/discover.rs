@@ -87,7 +87,10 @@ pub fn discover_excluding(paths: &[PathBuf], exclude: &[PathBuf], limits: &Limit
                     message,
                     at: None,
                 }));
-            let root = path.canonicalize().unwrap_or_else(|_| path.clone());
+            // resolved only when a link needs checking: a system call per workspace counts
+            // in a sweep of thousands
+            let root = std::cell::OnceCell::new();
+            let root = || root.get_or_init(|| path.canonicalize().unwrap_or_else(|_| path.clone()));
             let excluded = if walked.gitignores {
                 gitignored(path, &walked.files)
             } else {
@@ -96,7 +99,7 @@ pub fn discover_excluding(paths: &[PathBuf], exclude: &[PathBuf], limits: &Limit
             for (file, via_link) in walked.files {
                 if via_link {
                     match file.canonicalize() {
-                        Ok(target) if target.starts_with(&root) => {}
+                        Ok(target) if target.starts_with(root()) => {}
                         Ok(target) => {
                             out.notes.push((
                                 display_path(&file),
