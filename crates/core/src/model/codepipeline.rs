@@ -348,47 +348,15 @@ fn build_action<'n>(
             })
             .unwrap_or_default()
     };
-    let one = |v: &[String]| match v {
-        [only] => only.clone(),
-        [] => String::new(),
-        many => many.join("|"),
-    };
     let action = Action {
-        name,
-        pipeline: String::new(),
-        pipeline_index: 0,
-        stage: String::new(),
-        stage_index: 0,
-        category: one(&types.categories),
-        owner: one(&types.owners),
-        provider: one(&types.providers),
-        origin: "action".into(),
         run_order,
         configuration,
         region: field(node, "Region").and_then(|(n, _)| literal(n)),
         namespace: field(node, "Namespace").map(|(n, _)| display(n)),
         input_artifacts: artifacts("InputArtifacts"),
         output_artifacts: artifacts("OutputArtifacts"),
-        project: None,
         project_name: project_node.map(display),
-        project_unresolved: None,
-        project_candidates: Vec::new(),
-        roles: Vec::new(),
-        claimed_roles: Vec::new(),
-        gate_evidence: Vec::new(),
-        locked: false,
-        locked_claim: false,
-        is_build: false,
-        is_deploy: false,
-        conditional: false,
-        conditions: Vec::new(),
-        source_artifacts: Vec::new(),
-        scanned_artifacts: Vec::new(),
-        protected_by: Vec::new(),
-        after_every_gate: false,
-        environment_overrides: Vec::new(),
-        types,
-        source: SourceRef::new(file, path),
+        ..Action::declared(name, types, SourceRef::new(file, path))
     };
     Some((action, project_node))
 }

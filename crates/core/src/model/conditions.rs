@@ -132,45 +132,23 @@ fn commands_rule(
                 .collect()
         })
         .unwrap_or_default();
+    let types = ActionType {
+        categories: vec!["Compute".into()],
+        owners: vec!["AWS".into()],
+        providers: vec!["Commands".into()],
+    };
     Some(Action {
-        name: format!("{name} ({block} rule)"),
-        pipeline: String::new(),
-        pipeline_index: 0,
         stage: stage.name.clone(),
         stage_index: stage.index,
-        category: "Compute".into(),
-        owner: "AWS".into(),
-        provider: "Commands".into(),
         origin: format!("{block} rule"),
         run_order,
         configuration,
-        region: None,
-        namespace: None,
         input_artifacts: artifacts,
-        output_artifacts: Vec::new(),
-        project: None,
-        project_name: None,
-        project_unresolved: None,
-        project_candidates: Vec::new(),
-        roles: Vec::new(),
-        claimed_roles: Vec::new(),
-        gate_evidence: Vec::new(),
-        locked: false,
-        locked_claim: false,
         is_build: true,
-        is_deploy: false,
-        conditional: false,
-        conditions: Vec::new(),
-        source_artifacts: Vec::new(),
-        scanned_artifacts: Vec::new(),
-        protected_by: Vec::new(),
-        after_every_gate: false,
-        environment_overrides: Vec::new(),
-        types: ActionType {
-            categories: vec!["Compute".into()],
-            owners: vec!["AWS".into()],
-            providers: vec!["Commands".into()],
-        },
-        source: SourceRef::new(file, path),
+        ..Action::declared(
+            format!("{name} ({block} rule)"),
+            types,
+            SourceRef::new(file, path),
+        )
     })
 }

@@ -218,6 +218,59 @@ pub struct Action {
     pub source: SourceRef,
 }
 
+impl Action {
+    /// An action as declared, of the resolved type `types`, before any fact about it is
+    /// computed; the builders of the model fill in what they read.
+    pub(crate) fn declared(
+        name: String,
+        types: codepipeline::ActionType,
+        source: SourceRef,
+    ) -> Action {
+        let one = |v: &[String]| match v {
+            [only] => only.clone(),
+            [] => String::new(),
+            many => many.join("|"),
+        };
+        Action {
+            name,
+            pipeline: String::new(),
+            pipeline_index: 0,
+            stage: String::new(),
+            stage_index: 0,
+            category: one(&types.categories),
+            owner: one(&types.owners),
+            provider: one(&types.providers),
+            origin: "action".into(),
+            run_order: 1,
+            configuration: Map::new(),
+            region: None,
+            namespace: None,
+            input_artifacts: Vec::new(),
+            output_artifacts: Vec::new(),
+            project: None,
+            project_name: None,
+            project_unresolved: None,
+            project_candidates: Vec::new(),
+            roles: Vec::new(),
+            claimed_roles: Vec::new(),
+            gate_evidence: Vec::new(),
+            locked: false,
+            locked_claim: false,
+            is_build: false,
+            is_deploy: false,
+            conditional: false,
+            conditions: Vec::new(),
+            source_artifacts: Vec::new(),
+            scanned_artifacts: Vec::new(),
+            protected_by: Vec::new(),
+            after_every_gate: false,
+            environment_overrides: Vec::new(),
+            types,
+            source,
+        }
+    }
+}
+
 /// Why an action is, or is not, a gate of some role.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
