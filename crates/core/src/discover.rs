@@ -188,8 +188,9 @@ fn walk(dir: &Path, exclude: &[PathBuf]) -> Walked {
     };
     // every file is visited; what .gitignore says is decided afterwards, for untracked
     // files only. Following links, the walker stops at a loop.
-    // excluded folders are compared by what they are, so a link to one is left out too
-    let exclude: Vec<PathBuf> = exclude
+    // excluded folders are compared by what they are, so a link to one is left out too;
+    // a sweep excludes one folder per workspace from its root, so they are looked up by hash
+    let exclude: std::collections::HashSet<PathBuf> = exclude
         .iter()
         .map(|x| x.canonicalize().unwrap_or_else(|_| x.clone()))
         .collect();
