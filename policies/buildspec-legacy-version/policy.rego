@@ -30,6 +30,8 @@
 #             - cd app && make
 package stagegate.policies.buildspec_legacy_version
 
+import data.stagegate.lib
+
 deny contains finding if {
 	some spec in input.buildspecs
 	is_string(spec.version)
@@ -37,12 +39,8 @@ deny contains finding if {
 	finding := {
 		"message": sprintf(
 			"%s uses buildspec version 0.1, which runs each command in its own shell; use version 0.2",
-			[spec_label(spec)],
+			[lib.buildspec_label(spec)],
 		),
 		"at": [{"source": spec.source, "below": ["version"], "label": "legacy version 0.1"}],
 	}
 }
-
-spec_label(spec) := sprintf("the inline buildspec in %s", [spec.source.file]) if spec.owner == "platform"
-
-else := sprintf("buildspec %s", [spec.source.file])

@@ -28,44 +28,18 @@
 #         - bash install.sh
 package stagegate.policies.buildspec_remote_script
 
+import data.stagegate.lib
+
+# A command that runs what it downloads (`runs_download` says how).
 deny contains finding if {
 	some spec in input.buildspecs
-	# one test over the text of every phase first, as most buildspecs download nothing:
-	# the phases hold every command, in JSON that escapes none of the searched characters
-	# (an input without content is searched command by command)
-	regex.match(`curl|wget`, json.marshal(object.get(spec, ["content", "phases"], spec.commands)))
 	some command in spec.commands
-	is_string(command.text)
-	regex.match(`curl|wget`, command.text)
-	regex.match(executes_any, command.text)
-	how := remote_execution(command.text)
+	command.runs_download != null
 	finding := {
 		"message": sprintf(
 			"a command in the %s phase of %s %s, so whatever the server returns runs in the build",
-			[command.phase, spec_label(spec), how],
+			[command.phase, lib.buildspec_label(spec), command.runs_download],
 		),
 		"at": [{"source": command.source, "label": "runs a downloaded script"}],
 	}
 }
-
-# Each way of running a download, with the pattern that finds it, in the order a finding
-# names them.
-executions := [
-	["pipes a download into a shell", `(?s)\b(curl|wget)\b.*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+(\S+=\S*\s+)*)?(ba|z|k|da)?sh\b`],
-	["runs a download through process substitution", `(^|[\s;&|(])(ba|z|k|da)?sh\s+(-\S+\s+)*<\(\s*(curl|wget)\b`],
-	["sources a download through process substitution", `(^|[\s;&|(])(source|\.)\s+<\(\s*(curl|wget)\b`],
-	["runs a download with sh -c", `(^|[\s;&|(])(ba|z|k|da)?sh\s+-c\s+["']?\$\(\s*(curl|wget)\b`],
-	["downloads a script and sources it", `(?s)\b(curl|wget)\b.*(;|&&|\|\||\n)\s*(source|\.)\s+[^\s;&|]`],
-]
-
-# Any of them, in one search: a command that downloads without running what it fetched
-# (`curl -o tool.tgz ...`) costs one regex automaton rather than one for each way. A group
-# keeps each pattern's flags to itself.
-executes_any := concat("|", [sprintf("(?:%s)", [pattern]) | some [_, pattern] in executions])
-
-# The first way the command runs a download.
-remote_execution(text) := [how | some [how, pattern] in executions; regex.match(pattern, text)][0]
-
-spec_label(spec) := sprintf("the inline buildspec in %s", [spec.source.file]) if spec.owner == "platform"
-
-else := sprintf("buildspec %s", [spec.source.file])

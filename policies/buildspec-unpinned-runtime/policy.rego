@@ -30,6 +30,8 @@
 #             java: corretto21
 package stagegate.policies.buildspec_unpinned_runtime
 
+import data.stagegate.lib
+
 deny contains finding if {
 	some spec in input.buildspecs
 	runtimes := spec.content.phases.install["runtime-versions"]
@@ -40,7 +42,7 @@ deny contains finding if {
 	finding := {
 		"message": sprintf(
 			"%s installs runtime %s at %s, so the version changes with the build image; pin an exact version",
-			[spec_label(spec), runtime, trim_space(version)],
+			[lib.buildspec_label(spec), runtime, trim_space(version)],
 		),
 		"at": [{
 			"source": spec.source,
@@ -60,7 +62,3 @@ floating(version) if {
 	major != ""
 	trim_left(major, "0123456789") == ""
 }
-
-spec_label(spec) := sprintf("the inline buildspec in %s", [spec.source.file]) if spec.owner == "platform"
-
-else := sprintf("buildspec %s", [spec.source.file])

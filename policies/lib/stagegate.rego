@@ -109,6 +109,18 @@ refused_claims(action, role) := [e |
 # The CodeBuild project an action runs, when it is among the inputs.
 project_of(action) := input.projects[action.project]
 
+# Human name of a buildspec: where it is written.
+buildspec_label(spec) := sprintf("the inline buildspec in %s", [spec.source.file]) if spec.owner == "platform"
+
+else := sprintf("buildspec %s", [spec.source.file])
+
+# Human name of a CodeBuild project: its name, else its logical id, else its key.
+project_label(project) := project.name if is_string(project.name)
+
+else := project.logical_id if is_string(project.logical_id)
+
+else := project.key
+
 # Human name of an action: "Stage/Action".
 action_label(action) := sprintf("%s/%s", [action.stage, action.name])
 

@@ -261,6 +261,27 @@ impl Governance {
             });
         }
         gates.harmless_transforms = root.strings("harmless-transforms");
+        // the secret-name patterns are read by the model; one that does not compile is
+        // reported against the policy that declares it (`check_against`)
+        for (policy, names) in [
+            (
+                "buildspec-plaintext-secret",
+                &mut gates.secrets.buildspec_names,
+            ),
+            (
+                "codebuild-plaintext-secret",
+                &mut gates.secrets.codebuild_names,
+            ),
+        ] {
+            let pattern = root
+                .get("params")
+                .and_then(|p| p.get(policy))
+                .and_then(|p| p.get("secret_name_pattern"))
+                .and_then(Node::as_str);
+            if let Some(Ok(re)) = pattern.map(Regex::new) {
+                *names = re;
+            }
+        }
         if root.get("locked-roles").is_some() {
             gates.locked_roles = root.strings("locked-roles");
         }

@@ -1,6 +1,6 @@
 //! normalize: a buildspec root node -> [`Buildspec`] with its commands and runtime versions.
 
-use super::{literal, Buildspec, Command, SourceRef};
+use super::{literal, Buildspec, Command, EnvVar, SourceRef};
 use crate::parse::{Node, PathBuf};
 use std::collections::BTreeMap;
 
@@ -85,6 +85,8 @@ pub(crate) fn normalize(
                         phase: (*phase).to_string(),
                         finally: list == "finally",
                         text,
+                        masks: None,
+                        runs_download: None,
                         source: SourceRef::new(file, &list_path),
                     });
                 }
@@ -94,6 +96,8 @@ pub(crate) fn normalize(
                             phase: (*phase).to_string(),
                             finally: list == "finally",
                             text,
+                            masks: None,
+                            runs_download: None,
                             source: SourceRef::new(file, &list_path.join(i)),
                         });
                     }
@@ -108,12 +112,34 @@ pub(crate) fn normalize(
             }
         }
     }
+    let variables_path = base.join("env").join("variables");
+    let variables = root
+        .get("env")
+        .and_then(|env| env.get("variables"))
+        .map(|vars| {
+            vars.entries()
+                .iter()
+                .map(|e| EnvVar {
+                    name: e.key.clone(),
+                    value: if e.value.is_null() {
+                        String::new()
+                    } else {
+                        literal(&e.value).unwrap_or_else(|| e.value.to_json().to_string())
+                    },
+                    var_type: "PLAINTEXT".into(),
+                    secret: None,
+                    source: SourceRef::new(file, &variables_path.join(e.key.as_str())),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Buildspec {
         key,
         owner: owner.to_string(),
         version,
         commands,
         runtime_versions,
+        variables,
         sha256: None,
         repository_code: Vec::new(),
         weakened: Vec::new(),

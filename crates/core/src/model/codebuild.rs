@@ -182,6 +182,7 @@ fn environment(file: &str, env: &Node, path: &PathBuf) -> Environment {
                 var_type: field(var, "Type")
                     .and_then(|(n, _)| literal(n))
                     .unwrap_or_else(|| "PLAINTEXT".into()),
+                secret: None,
                 source: SourceRef::new(file, &path.join(key).join(i)),
             });
         }

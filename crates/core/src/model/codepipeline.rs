@@ -3,8 +3,8 @@
 
 use super::resolve::Resolved;
 use super::{
-    display, field, link::PendingLink, list_items, literal, Action, Builder, Pipeline, SourceRef,
-    Stage,
+    display, field, link::PendingLink, list_items, literal, Action, Builder, EnvVar, Pipeline,
+    SourceRef, Stage,
 };
 use crate::parse::{Node, PathBuf, Value};
 use serde_json::{Map, Value as Json};
@@ -284,7 +284,9 @@ fn build_action<'n>(
     };
     let mut configuration = Map::new();
     let mut project_node = None;
-    if let Some((config, _)) = field(node, "Configuration") {
+    let mut config_key = "Configuration";
+    if let Some((config, key)) = field(node, "Configuration") {
+        config_key = key;
         for e in config.entries() {
             let value = if e.key == "EnvironmentVariables" {
                 // an expression (`!Sub`, `!Join`) is decoded once resolved; what cannot be
@@ -348,8 +350,13 @@ fn build_action<'n>(
             })
             .unwrap_or_default()
     };
+    let variables = env_vars(
+        configuration.get("EnvironmentVariables"),
+        SourceRef::new(file, &path.join(config_key).join("EnvironmentVariables")),
+    );
     let action = Action {
         run_order,
+        variables,
         configuration,
         region: field(node, "Region").and_then(|(n, _)| literal(n)),
         namespace: field(node, "Namespace").map(|(n, _)| display(n)),
@@ -359,6 +366,31 @@ fn build_action<'n>(
         ..Action::declared(name, types, SourceRef::new(file, path))
     };
     Some((action, project_node))
+}
+
+/// The decoded `EnvironmentVariables` of an action as variables; the list is one string in
+/// the definition, so each is located at the entry that holds them.
+fn env_vars(list: Option<&Json>, source: SourceRef) -> Vec<EnvVar> {
+    let text = |v: Option<&Json>| match v {
+        None | Some(Json::Null) => String::new(),
+        Some(Json::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    list.and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .map(|v| EnvVar {
+            name: text(v.get("name")),
+            value: text(v.get("value")),
+            var_type: v
+                .get("type")
+                .and_then(Json::as_str)
+                .unwrap_or("PLAINTEXT")
+                .to_string(),
+            secret: None,
+            source: source.clone(),
+        })
+        .collect()
 }
 
 /// CodePipeline's quotas: stages in a pipeline and actions in a stage. Beyond them a

@@ -24,6 +24,8 @@ pub struct GateRules {
     /// Template transforms (macros) governance data says do not touch pipelines or
     /// projects.
     pub harmless_transforms: Vec<String>,
+    /// What makes an environment variable's name read as a secret.
+    pub secrets: super::SecretRules,
 }
 
 impl Default for GateRules {
@@ -68,6 +70,7 @@ impl Default for GateRules {
             locked_roles: vec!["sca".to_string()],
             assignments: Vec::new(),
             harmless_transforms: Vec::new(),
+            secrets: super::SecretRules::default(),
         }
     }
 }
@@ -791,42 +794,7 @@ fn overrides(
     let mut vars: Vec<super::EnvVar> = project
         .map(|p| p.environment.variables.clone())
         .unwrap_or_default();
-    if let Some(list) = action
-        .configuration
-        .get("EnvironmentVariables")
-        .and_then(|v| v.as_array())
-    {
-        for v in list {
-            let name = v.get("name").and_then(|n| n.as_str()).unwrap_or_default();
-            vars.push(super::EnvVar {
-                name: name.to_string(),
-                value: v
-                    .get("value")
-                    .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-                    .unwrap_or_default(),
-                var_type: v
-                    .get("type")
-                    .and_then(|t| t.as_str())
-                    .unwrap_or("PLAINTEXT")
-                    .to_string(),
-                source: SourceRef {
-                    file: action.source.file.clone(),
-                    path: crate::parse::PathBuf(action.source.path.clone())
-                        .join(
-                            if action.source.path.starts_with("/Resources")
-                                || !action.source.file.ends_with(".json")
-                            {
-                                "Configuration"
-                            } else {
-                                "configuration"
-                            },
-                        )
-                        .join("EnvironmentVariables")
-                        .0,
-                },
-            });
-        }
-    }
+    vars.extend(action.variables.iter().cloned());
     vars.into_iter()
         .filter(|v| {
             OVERRIDING_VARIABLES.contains(&v.name.to_ascii_uppercase().as_str())

@@ -8,14 +8,17 @@ mod buildspec;
 mod cloudformation;
 mod codebuild;
 mod codepipeline;
+mod commands;
 mod conditions;
 mod gates;
 mod link;
 mod resolve;
 mod scanners;
+mod secrets;
 mod shell;
 
 pub use gates::{GateRules, ProjectGate};
+pub use secrets::{SecretRules, DEFAULT_NAME_PATTERN as DEFAULT_SECRET_NAME_PATTERN};
 
 use crate::discover::Kind;
 use crate::parse::{Document, Limits, MappedText, Node, ParseError, PathBuf};
@@ -208,6 +211,9 @@ pub struct Action {
     /// runs (`BASH_ENV`, `PATH`, `LD_PRELOAD`, ...) or take their value from another
     /// action's output variables.
     pub environment_overrides: Vec<EnvVar>,
+    /// Its own `EnvironmentVariables` (a CodeBuild action's), each located at the entry
+    /// that holds them.
+    pub variables: Vec<EnvVar>,
     /// The resolved type, for classification.
     #[serde(skip)]
     pub(crate) types: codepipeline::ActionType,
@@ -265,6 +271,7 @@ impl Action {
             protected_by: Vec::new(),
             after_every_gate: false,
             environment_overrides: Vec::new(),
+            variables: Vec::new(),
             types,
             source,
         }
@@ -344,6 +351,9 @@ pub struct EnvVar {
     /// `PLAINTEXT` (default), `PARAMETER_STORE`, `SECRETS_MANAGER`.
     #[serde(rename = "type")]
     pub var_type: String,
+    /// Why it reads as a secret (its value looks like a credential, or its name matches
+    /// the governance pattern), whatever its type; null when it does not.
+    pub secret: Option<String>,
     /// The variable.
     pub source: SourceRef,
 }
@@ -361,6 +371,8 @@ pub struct Buildspec {
     pub commands: Vec<Command>,
     /// `phases.install.runtime-versions` with versions as written (`3.10` stays `3.10`).
     pub runtime_versions: BTreeMap<String, String>,
+    /// `env.variables`, each of type `PLAINTEXT` (values as written, an expression as JSON).
+    pub variables: Vec<EnvVar>,
     /// For an inline buildspec written as one literal, when governance data pins some
     /// project (`gates.projects[].sha256`): the sha256 of its text (hex).
     pub sha256: Option<String>,
@@ -395,6 +407,12 @@ pub struct Command {
     pub finally: bool,
     /// The command text.
     pub text: String,
+    /// The construct with which it discards its own failure (`|| true`, `|| :`,
+    /// `|| exit 0`, `; exit 0`, `set +e`), the first one it uses; null when none.
+    pub masks: Option<String>,
+    /// How it runs a script it downloads (`pipes a download into a shell`, ...); null when
+    /// it runs none.
+    pub runs_download: Option<String>,
     /// The command.
     pub source: SourceRef,
 }
@@ -579,7 +597,10 @@ pub fn normalize(
         }
     }
     link::link(&mut b);
+    // secrets first: the overrides gates lists are copies of these variables
+    secrets::classify(&mut b.out.workspace, &b.gates.secrets);
     gates::classify(&mut b.out.workspace, b.gates);
+    commands::classify(&mut b.out.workspace);
     b.out
 }
 

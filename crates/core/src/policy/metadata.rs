@@ -55,6 +55,9 @@ pub struct PolicyMetadata {
     pub related_resources: Vec<String>,
     /// `custom.waivable` (default true).
     pub waivable: bool,
+    /// `custom.parameters`: governance parameters read for the policy outside its Rego (by
+    /// the model), each with its default as JSON text.
+    pub parameters: Vec<(String, String)>,
 }
 
 /// A METADATA problem, located in the policy file.
@@ -145,7 +148,15 @@ pub fn parse_metadata(file: &SourceFile) -> Result<PolicyMetadata, MetadataError
             }
         },
     };
+    let parameters = custom
+        .and_then(|c| c.get("parameters"))
+        .map(Node::entries)
+        .unwrap_or_default()
+        .iter()
+        .map(|e| (e.key.clone(), e.value.to_json().to_string()))
+        .collect();
     Ok(PolicyMetadata {
+        parameters,
         title: required(root.get("title"), "title")?,
         description: required(root.get("description"), "description")?,
         remediation: required(
@@ -163,7 +174,7 @@ pub fn parse_metadata(file: &SourceFile) -> Result<PolicyMetadata, MetadataError
 mod tests {
     use super::*;
 
-    const GOOD: &str = "# METADATA\n# title: T\n# description: |\n#   Long.\n# related_resources:\n#   - https://a\n#   - ref: https://b\n# custom:\n#   id: my-id\n#   severity: warning\n#   remediation: Fix it.\n#   waivable: false\npackage x\n";
+    const GOOD: &str = "# METADATA\n# title: T\n# description: |\n#   Long.\n# related_resources:\n#   - https://a\n#   - ref: https://b\n# custom:\n#   id: my-id\n#   severity: warning\n#   remediation: Fix it.\n#   waivable: false\n#   parameters:\n#     name_pattern: '(?i)key'\npackage x\n";
 
     #[test]
     fn reads_opa_metadata_with_custom_keys() {
@@ -173,6 +184,10 @@ mod tests {
         assert_eq!(m.description, "Long.");
         assert_eq!(m.related_resources, ["https://a", "https://b"]);
         assert!(!m.waivable);
+        assert_eq!(
+            m.parameters,
+            [("name_pattern".to_string(), r#""(?i)key""#.to_string())]
+        );
     }
 
     #[test]

@@ -355,11 +355,15 @@ impl PolicySet {
     }
 
     /// Marks these policies non-waivable (the platform locks them).
-    /// The parameters policy `id` reads with `lib.param("id", "key", default)`, each with
-    /// the default as written, from every loaded module.
+    /// The parameters policy `id` reads: those its METADATA declares (`custom.parameters`,
+    /// read by the model) and those read with `lib.param("id", "key", default)` in any
+    /// loaded module, each with the default as written.
     pub fn parameters(&self, id: &str) -> Vec<(String, String)> {
         let call = format!("lib.param(\"{id}\", \"");
-        let mut out = Vec::new();
+        let mut out: Vec<(String, String)> = self
+            .policy(id)
+            .map(|p| p.metadata.parameters.clone())
+            .unwrap_or_default();
         for module in &self.modules {
             for (at, _) in module.text.match_indices(&call) {
                 let rest = module.text.get(at + call.len()..).unwrap_or("");

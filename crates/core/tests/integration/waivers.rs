@@ -246,3 +246,38 @@ fn a_config_that_links_out_of_its_folder_is_refused_unread() {
     assert!(stagegate::waiver::RepoConfig::load(&link).is_err());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn governance_sets_the_secret_name_pattern_the_model_applies() {
+    let buildspec =
+        "version: 0.2\nenv:\n  variables:\n    DB_PASSWORD: hunter2\n    VAULT_ROLE_ID: r-1\nphases:\n  build:\n    commands: [make]\n";
+    let check = |governance: Option<&str>| {
+        let mut b = Linter::builder().builtin_policies();
+        if let Some(g) = governance {
+            b = b.governance_text("governance.yaml", g).unwrap();
+        }
+        let report = b
+            .build()
+            .unwrap()
+            .check_sources([("buildspec.yml", buildspec)]);
+        assert!(report.errors.is_empty(), "{:#?}", report.errors);
+        let mut lines: Vec<usize> = active(&report, "buildspec-plaintext-secret")
+            .iter()
+            .map(|v| v.location.line)
+            .collect();
+        lines.sort_unstable();
+        lines
+    };
+    assert_eq!(
+        check(None),
+        [4],
+        "the default pattern reads DB_PASSWORD only"
+    );
+    assert_eq!(
+        check(Some(
+            "params:\n  buildspec-plaintext-secret:\n    secret_name_pattern: '(?i)^vault_'\n"
+        )),
+        [5],
+        "the governance pattern replaces the default"
+    );
+}
