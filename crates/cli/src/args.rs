@@ -91,8 +91,8 @@ pub struct AuditArgs {
     /// Write to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// A previous `audit --format json` (or `check --format json`) report: report only new
-    /// findings, and list the fixed ones.
+    /// A previous `audit --format json` or `check --format json` report: its findings (by
+    /// workspace and fingerprint) are known, not new; the fixed ones are listed.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Check only shard K of N (e.g. 2/8), split by a stable hash of each target.
@@ -169,6 +169,11 @@ pub struct CheckArgs {
     /// Note waivers that matched no finding.
     #[arg(long)]
     pub report_unused_waivers: bool,
+    /// A previous `check --format json` or `audit --format json` report: its findings in
+    /// this workspace (by fingerprint) are known, shown as suppressed, and do not fail the
+    /// check; the run notes how many, and which were fixed.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Print nothing on standard output (the exit code and --output-* files remain).
     #[arg(long, short)]
     pub quiet: bool,

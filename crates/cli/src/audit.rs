@@ -1,10 +1,10 @@
 //! `stagegate audit` and `stagegate merge`: sweeps over many workspaces, streamed.
 
-use serde::Serialize;
+use crate::baseline::Baseline;
 use serde_json::{json, Value as Json};
 use stagegate::audit::{self, Split, Target};
 use stagegate::{Linter, Report, Severity};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
@@ -34,52 +34,7 @@ struct Totals {
     /// (errors, error findings, warnings, name)
     by_workspace: Vec<(usize, usize, usize, String)>,
     worst: Option<Severity>,
-    seen: HashSet<String>,
-    sarif_results: Vec<Json>,
-}
-
-/// A finding as the JSON and JSONL outputs write it.
-#[derive(Serialize)]
-struct FindingOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    target: Option<&'a str>,
-    policy: &'a str,
-    severity: &'a str,
-    message: &'a str,
-    location: &'a stagegate::Location,
-    related: &'a [stagegate::Related],
-    fingerprint: String,
-}
-
-impl<'a> FindingOut<'a> {
-    fn new(v: &'a stagegate::Violation, fingerprint: &str, target: Option<&'a str>) -> Self {
-        FindingOut {
-            target,
-            policy: &v.policy,
-            severity: v.severity.as_str(),
-            message: &v.message,
-            location: &v.location,
-            related: &v.related,
-            fingerprint: fingerprint.to_string(),
-        }
-    }
-}
-
-/// One workspace's entry in the JSON output.
-#[derive(Serialize)]
-struct WorkspaceOut<'a> {
-    target: &'a str,
-    summary: &'a stagegate::Summary,
-    findings: Vec<FindingOut<'a>>,
-    errors: Vec<ErrorOut<'a>>,
-    notes: &'a [stagegate::Note],
-}
-
-/// A workspace error in the JSON output.
-#[derive(Serialize)]
-struct ErrorOut<'a> {
-    message: &'a str,
-    location: Option<&'a stagegate::Location>,
+    sarif: Option<crate::render::sarif::SarifLog>,
 }
 
 /// Options of one sweep.
@@ -90,28 +45,9 @@ pub struct Sweep<'a> {
     pub jobs: usize,
     pub shard: Option<(usize, usize)>,
     pub format: AuditFormat,
-    pub baseline: Option<HashSet<String>>,
+    /// The baseline, and its file as the command line gave it.
+    pub baseline: Option<(Baseline, String)>,
     pub out: Box<dyn Write + Send>,
-}
-
-/// Fingerprints found in a previous JSON report (`audit` or `check`).
-pub fn read_baseline(path: &std::path::Path) -> Result<HashSet<String>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let v: Json = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not a stagegate JSON report: {e}", path.display()))?;
-    let mut out = HashSet::new();
-    let mut add = |findings: &Json| {
-        for f in findings.as_array().into_iter().flatten() {
-            if let Some(fp) = f["fingerprint"].as_str() {
-                out.insert(fp.to_string());
-            }
-        }
-    };
-    match v["workspaces"].as_array() {
-        Some(ws) => ws.iter().for_each(|w| add(&w["findings"])),
-        None => add(&v["findings"]),
-    }
-    Ok(out)
 }
 
 fn io(e: std::io::Error) -> String {
@@ -130,7 +66,13 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), String> {
         baseline,
         out,
     } = sweep;
-    let s = Settings { format, baseline };
+    let (baseline, baseline_file) = baseline.map_or((None, String::new()), |(b, f)| (Some(b), f));
+    let s = Settings {
+        format,
+        with_baseline: baseline.is_some(),
+        baseline: Mutex::new(baseline),
+        baseline_file,
+    };
     let mut targets = audit::targets(&roots, split);
     if let Some((k, n)) = shard {
         targets = audit::shard(targets, k, n);
@@ -148,9 +90,13 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), String> {
         bar
     });
     let out = Mutex::new(out);
-    let totals = Mutex::new(Totals::default());
+    let totals = Mutex::new(Totals {
+        sarif: (s.format == AuditFormat::Sarif)
+            .then(|| crate::render::sarif::SarifLog::new(linter.policies())),
+        ..Totals::default()
+    });
     if s.format == AuditFormat::Json {
-        let head = json!({"version": 1, "kind": "audit", "tool": {"name": "stagegate", "version": env!("CARGO_PKG_VERSION")}});
+        let head = json!({"version": 1, "kind": "audit", "tool": crate::render::json::TOOL});
         let head = head.to_string();
         let head = head.strip_suffix('}').unwrap_or(&head);
         write!(
@@ -161,7 +107,7 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), String> {
     }
     let write_error = Mutex::new(None::<String>);
     audit::sweep(linter, &targets, jobs, |target, report| {
-        let result = handle(&s, target, &report, &out, &totals);
+        let result = handle(&s, target, report, &out, &totals);
         if let Err(e) = result {
             if let Ok(mut slot) = write_error.lock() {
                 slot.get_or_insert(e);
@@ -178,151 +124,103 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), String> {
         return Err(e);
     }
     let mut t = totals.into_inner().map_err(|_| "totals lock")?;
-    let fixed: Vec<String> = match &s.baseline {
-        Some(b) => {
-            let mut f: Vec<String> = b.difference(&t.seen).cloned().collect();
-            f.sort();
-            f
-        }
-        None => Vec::new(),
-    };
+    let fixed: Vec<String> = s
+        .baseline
+        .into_inner()
+        .map_err(|_| "baseline lock")?
+        .map(|b| b.fixed())
+        .unwrap_or_default();
     let mut out = out.into_inner().map_err(|_| "output lock")?;
     match s.format {
         AuditFormat::Json => {
-            let summary = summary_json(&t, s.baseline.is_some(), &fixed);
+            let summary = summary_json(&t, s.with_baseline, &fixed);
             writeln!(out, "],\"summary\":{summary}}}").map_err(io)?;
         }
         AuditFormat::Jsonl => {}
         AuditFormat::Sarif => {
-            let results = std::mem::take(&mut t.sarif_results);
-            let log = json!({
-                "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-                "version": "2.1.0",
-                "runs": [{
-                    "tool": {"driver": {"name": "stagegate", "version": env!("CARGO_PKG_VERSION"), "rules": rules(linter)}},
-                    "results": results,
-                    "invocations": [{"executionSuccessful": t.broken == 0}],
-                }],
-            });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&log).map_err(|e| e.to_string())?
-            )
-            .map_err(io)?;
+            if let Some(log) = t.sarif.take() {
+                write!(out, "{}", log.finish()).map_err(io)?;
+            }
         }
         AuditFormat::Summary => {
-            write!(out, "{}", summary_text(&t, s.baseline.is_some(), &fixed)).map_err(io)?
+            write!(out, "{}", summary_text(&t, s.with_baseline, &fixed)).map_err(io)?
         }
     }
     out.flush().map_err(io)?;
     Ok((t.worst, t.broken > 0))
 }
 
-fn rules(linter: &Linter) -> Vec<Json> {
-    linter
-        .policies()
-        .iter()
-        .map(|p| json!({"id": p.metadata.id, "shortDescription": {"text": p.metadata.title}, "helpUri": p.metadata.related_resources.first()}))
-        .collect()
-}
-
 /// The parts of a sweep the per-workspace handler reads.
 struct Settings {
     format: AuditFormat,
-    baseline: Option<HashSet<String>>,
+    with_baseline: bool,
+    baseline: Mutex<Option<Baseline>>,
+    baseline_file: String,
 }
 
 fn handle(
     s: &Settings,
     target: &Target,
-    report: &Report,
+    mut report: Report,
     out: &Mutex<Box<dyn Write + Send>>,
     totals: &Mutex<Totals>,
 ) -> Result<(), String> {
-    let mut findings = Vec::new();
-    let mut fingerprints = Vec::new();
-    let fingerprinter = audit::Fingerprinter::new(target);
-    for v in report.active() {
-        let fp = fingerprinter.of(v);
-        fingerprints.push(fp.clone());
-        if s.baseline.as_ref().is_some_and(|b| b.contains(&fp)) {
-            continue;
-        }
-        findings.push((v, fp));
+    use crate::render::json;
+    let all_findings = report.active().count();
+    if let Some(b) = s.baseline.lock().map_err(|_| "baseline lock")?.as_mut() {
+        b.apply(&target.name, &mut report, &s.baseline_file);
     }
+    let findings: Vec<&stagegate::Violation> = report.active().collect();
     let mut chunk = String::new();
     match s.format {
         AuditFormat::Jsonl => {
-            for (v, fp) in &findings {
-                let line = FindingOut::new(v, fp, Some(&target.name));
-                chunk.push_str(&serde_json::to_string(&line).map_err(|e| e.to_string())?);
+            let mut push = |text: Result<String, serde_json::Error>| -> Result<(), String> {
+                chunk.push_str(&text.map_err(|e| e.to_string())?);
                 chunk.push('\n');
+                Ok(())
+            };
+            for v in &findings {
+                push(serde_json::to_string(&json::Line {
+                    target: &target.name,
+                    item: json::finding(v),
+                }))?;
             }
             for e in &report.errors {
-                chunk.push_str(
-                    &json!({"target": target.name, "error": e.message, "location": e.location})
-                        .to_string(),
-                );
-                chunk.push('\n');
+                push(serde_json::to_string(&json::Line {
+                    target: &target.name,
+                    item: json!({"error": e.message, "location": e.location, "related": e.related}),
+                }))?;
             }
             for n in &report.notes {
-                chunk.push_str(
-                    &json!({"target": target.name, "note": n.message, "path": n.path}).to_string(),
-                );
-                chunk.push('\n');
+                push(serde_json::to_string(&json::Line {
+                    target: &target.name,
+                    item: json!({"note": n.message, "path": n.path}),
+                }))?;
             }
         }
         AuditFormat::Json => {
-            let ws = WorkspaceOut {
-                target: &target.name,
-                summary: &report.summary,
-                findings: findings
-                    .iter()
-                    .map(|(v, fp)| FindingOut::new(v, fp, None))
-                    .collect(),
-                errors: report
-                    .errors
-                    .iter()
-                    .map(|e| ErrorOut {
-                        message: &e.message,
-                        location: e.location.as_ref(),
-                    })
-                    .collect(),
-                notes: &report.notes,
-            };
-            chunk = serde_json::to_string(&ws).map_err(|e| e.to_string())?;
+            chunk = serde_json::to_string(&json::workspace(&target.name, &report))
+                .map_err(|e| e.to_string())?;
         }
         AuditFormat::Sarif | AuditFormat::Summary => {}
     }
     let mut t = totals.lock().map_err(|_| "totals lock")?;
-    if s.format == AuditFormat::Sarif {
-        for (v, fp) in &findings {
-            t.sarif_results.push(json!({
-                "ruleId": v.policy,
-                "level": match v.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Note => "note" },
-                "message": {"text": v.message},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": v.location.path}, "region": {
-                    "startLine": v.location.line, "startColumn": v.location.column,
-                    "endLine": v.location.end_line, "endColumn": v.location.end_column + 1}}}],
-                "partialFingerprints": {"stagegate/v1": fp},
-            }));
-        }
+    if let Some(log) = t.sarif.as_mut() {
+        log.add(&report, Some(&target.name));
     }
     if s.format == AuditFormat::Json && t.workspaces > 0 {
         chunk.insert(0, ',');
     }
     t.workspaces += 1;
     t.files += report.summary.files;
-    t.findings += report.active().count();
+    t.findings += all_findings;
     t.new_findings += findings.len();
     t.errors += report.errors.len();
     if !report.errors.is_empty() {
         t.broken += 1;
     }
-    t.seen.extend(fingerprints);
     let (mut errs, mut warns) = (0, 0);
-    for (v, _) in &findings {
+    for v in &findings {
         let entry = t
             .by_policy
             .entry(v.policy.clone())

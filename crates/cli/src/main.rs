@@ -6,6 +6,7 @@
 mod alloc;
 mod args;
 mod audit;
+mod baseline;
 mod render;
 mod run;
 

@@ -165,6 +165,23 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
         .collect();
     let linter = linter.without(&args.ignore);
     let mut report = linter.check_paths(&args.paths);
+    let workspace = crate::baseline::workspace_name(&args.paths);
+    if let Some(path) = &args.baseline {
+        let mut baseline = crate::baseline::Baseline::read(path)?;
+        baseline.apply(&workspace, &mut report, &path.display().to_string());
+        let fixed = baseline.fixed();
+        if !fixed.is_empty() {
+            report.notes.push(stagegate::Note {
+                path: String::new(),
+                message: format!(
+                    "baseline {}: {} finding(s) fixed since ({})",
+                    path.display(),
+                    fixed.len(),
+                    fixed.join(", ")
+                ),
+            });
+        }
+    }
     let overrides = operator_overrides(&args, fail_on, fail_on_from_config, &non_waivable);
     report
         .notes
@@ -180,7 +197,7 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
     };
     let render = |format: Format| match format {
         Format::Human => render::human::render(&report, color),
-        Format::Json => render::json::render(&report),
+        Format::Json => render::json::render(&report, &workspace),
         Format::Sarif => render::sarif::render(&report, linter.policies()),
         Format::Github => render::github::render(&report),
         Format::Junit => render::junit::render(&report, linter.policies()),
@@ -439,7 +456,7 @@ fn run_audit(a: crate::args::AuditArgs) -> Result<ExitCode, String> {
     let baseline = a
         .baseline
         .as_deref()
-        .map(crate::audit::read_baseline)
+        .map(|p| crate::baseline::Baseline::read(p).map(|b| (b, p.display().to_string())))
         .transpose()?;
     let out: Box<dyn Write + Send> = match &a.output {
         Some(path) => Box::new(std::io::BufWriter::new(

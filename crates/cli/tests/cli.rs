@@ -67,7 +67,7 @@ fn json_report_has_schema_version_1_and_relative_paths() {
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(
         keys,
-        ["version", "tool", "summary", "findings", "waived", "errors", "notes"]
+        ["version", "kind", "tool", "target", "summary", "findings", "waived", "errors", "notes"]
     );
     let f = &v["findings"][0];
     let fkeys: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();

@@ -87,6 +87,20 @@ fn json_report_validates_against_its_schema() {
         .map(|e| format!("{} at {}", e, e.instance_path().as_str()))
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
+    let sweep = stagegate(&[
+        "audit",
+        "--workspace-per-dir",
+        "--format",
+        "json",
+        root().join("fixtures/e2e").to_str().unwrap(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&sweep.stdout).unwrap();
+    assert!(report["workspaces"].as_array().unwrap().len() > 3);
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{} at {}", e, e.instance_path().as_str()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 #[test]

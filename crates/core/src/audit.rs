@@ -1,7 +1,7 @@
 //! Audit sweeps: many workspaces (repositories or account dumps), each checked on its own,
 //! in parallel, handed to a sink as each finishes so memory stays flat as targets grow.
 
-use crate::{Linter, Report, Violation};
+use crate::{Linter, Report};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -30,24 +30,52 @@ pub enum Split {
     Detect,
 }
 
-/// Finds the workspaces under `roots`, sorted by name.
+/// Finds the workspaces under `roots`, sorted by name. A target is named by its path below
+/// its root (`.` for the root itself); with several roots, the root's folder name comes
+/// first, or the root as given when two roots share a folder name, so that no two targets
+/// of one sweep share a name (a baseline entry of one is never another's).
 pub fn targets(roots: &[PathBuf], split: Split) -> Vec<Target> {
     let mut out = Vec::new();
-    for root in roots {
+    let folder_name = |root: &Path| {
+        root.canonicalize()
+            .ok()
+            .as_deref()
+            .and_then(Path::file_name)
+            .or_else(|| root.file_name())
+            .map_or_else(
+                || root.to_string_lossy().to_string(),
+                |n| n.to_string_lossy().to_string(),
+            )
+    };
+    let labels: Vec<String> = roots
+        .iter()
+        .map(|root| {
+            let name = folder_name(root);
+            let shared = roots.iter().filter(|r| folder_name(r) == name).count() > 1;
+            if shared {
+                crate::discover::display_path(root)
+            } else {
+                name
+            }
+        })
+        .collect();
+    let mut checked = std::collections::HashSet::new();
+    for (root, label) in roots.iter().zip(&labels) {
+        // a root given twice is swept once
+        if !checked.insert(root.canonicalize().unwrap_or_else(|_| root.clone())) {
+            continue;
+        }
         let name_of = |p: &Path| {
             let rel = p
                 .strip_prefix(root)
                 .unwrap_or(p)
                 .to_string_lossy()
                 .replace('\\', "/");
-            let root_name = root.file_name().map_or_else(
-                || root.to_string_lossy().to_string(),
-                |n| n.to_string_lossy().to_string(),
-            );
-            if rel.is_empty() {
-                root_name
-            } else {
-                format!("{root_name}/{rel}")
+            match (roots.len() > 1, rel.is_empty()) {
+                (false, true) => ".".to_string(),
+                (false, false) => rel,
+                (true, true) => label.clone(),
+                (true, false) => format!("{label}/{rel}"),
             }
         };
         match split {
@@ -173,59 +201,14 @@ fn is_api_dump(path: &Path) -> bool {
     doc.root().is_some_and(is_dump)
 }
 
-/// Stable 64-bit hash (FNV-1a) used for sharding and fingerprints.
-pub fn stable_hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 /// The targets of shard `k` of `n` (1-based): a deterministic split by the hash of each
 /// target's name, so separate machines can each take one shard.
 pub fn shard(targets: Vec<Target>, k: usize, n: usize) -> Vec<Target> {
     let n = n.max(1) as u64;
     targets
         .into_iter()
-        .filter(|t| stable_hash(&t.name) % n == (k.saturating_sub(1) as u64))
+        .filter(|t| crate::fingerprint::fnv(&[&t.name]) % n == (k.saturating_sub(1) as u64))
         .collect()
-}
-
-/// A fingerprint that does not depend on where the sweep runs: target name, policy, and
-/// the logical paths of what the finding names, with files relative to the target.
-pub fn fingerprint(target: &Target, v: &Violation) -> String {
-    Fingerprinter::new(target).of(v)
-}
-
-/// Fingerprints the findings of one target, whose display path is looked up once.
-pub struct Fingerprinter<'a> {
-    target: &'a Target,
-    /// The target's display path and a `/`: what file paths below it start with.
-    prefix: String,
-}
-
-impl<'a> Fingerprinter<'a> {
-    /// For the findings of `target`.
-    pub fn new(target: &'a Target) -> Self {
-        let prefix = format!("{}/", crate::discover::display_path(&target.path));
-        Fingerprinter { target, prefix }
-    }
-
-    /// The finding's fingerprint, as [`fingerprint`] gives it.
-    pub fn of(&self, v: &Violation) -> String {
-        let mut key = format!("{}\0{}", self.target.name, v.policy);
-        for t in &v.targets {
-            let file = t.file.strip_prefix(&self.prefix).unwrap_or(&t.file);
-            key.push('\0');
-            key.push_str(file);
-            key.push('\0');
-            key.push_str(&t.path);
-        }
-        if v.targets.is_empty() {
-            key.push('\0');
-            key.push_str(&v.fingerprint);
-        }
-        format!("{:016x}", stable_hash(&key))
-    }
 }
 
 /// Checks every target with `jobs` threads (0: one per core), calling `sink` with each

@@ -48,6 +48,7 @@
 pub mod audit;
 pub mod discover;
 mod error;
+mod fingerprint;
 pub mod fixtures;
 pub mod governance;
 mod linter;

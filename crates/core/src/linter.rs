@@ -265,7 +265,7 @@ impl Linter {
     /// content (or conventional name) says so.
     pub fn check_paths<P: AsRef<Path>>(&self, paths: &[P]) -> Report {
         let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
-        self.check_candidates(discover::discover(&paths, &self.limits))
+        self.check_candidates(discover::discover(&paths, &self.limits), &roots(&paths))
     }
 
     /// [`Linter::check_paths`] with the folders `exclude` (other workspaces of a sweep)
@@ -276,7 +276,10 @@ impl Linter {
         exclude: &[PathBuf],
     ) -> Report {
         let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
-        self.check_candidates(discover::discover_excluding(&paths, exclude, &self.limits))
+        self.check_candidates(
+            discover::discover_excluding(&paths, exclude, &self.limits),
+            &roots(&paths),
+        )
     }
 
     /// Checks in-memory files `(name, text)` together as one workspace; no filesystem used.
@@ -286,7 +289,7 @@ impl Linter {
         N: Into<String>,
         T: Into<String>,
     {
-        self.check_candidates(self.candidates(sources))
+        self.check_candidates(self.candidates(sources), &[])
     }
 
     /// The workspace model of in-memory files `(name, text)`, and the problems met building
@@ -490,7 +493,9 @@ impl Linter {
         }
     }
 
-    fn check_candidates(&self, found: Discovered) -> Report {
+    /// `roots`: display prefixes (`dir/`) of the checked folders, which fingerprints leave
+    /// out of file names.
+    fn check_candidates(&self, found: Discovered, roots: &[String]) -> Report {
         let Prepared {
             mut report,
             classified,
@@ -532,11 +537,12 @@ impl Linter {
                     )
                 })
                 .collect();
+        let names = crate::fingerprint::Names::new(&normalized.workspace, roots);
         for finding in &findings {
             let Some(policy) = self.policies.policy(&finding.policy) else {
                 continue;
             };
-            match locate::locate(finding, policy, &sources) {
+            match locate::locate(finding, policy, &sources, &names) {
                 Ok(mut v) => {
                     v.subject = finding
                         .at
@@ -695,4 +701,16 @@ fn apply_repo_config(
     }
     policies.retain(|p| !drop.contains(&p.metadata.id));
     Ok(refusals)
+}
+
+/// The display prefixes (`dir/`) of the folders among `paths`: what the names of the files
+/// found in them start with.
+fn roots(paths: &[PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .map(|p| discover::display_path(p))
+        .filter(|d| !d.is_empty() && d != ".")
+        .map(|d| format!("{}/", d.trim_end_matches('/')))
+        .collect()
 }

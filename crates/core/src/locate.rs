@@ -39,10 +39,11 @@ impl Sources<'_> {
 
 /// Turns a finding into a violation; `Err` when a target names a file that is not an input
 /// (the policy returned something that is not a model `source`).
-pub fn locate(
+pub(crate) fn locate(
     finding: &Finding,
     policy: &Policy,
     sources: &Sources<'_>,
+    names: &crate::fingerprint::Names<'_>,
 ) -> Result<Violation, String> {
     let mut located = Vec::new();
     for target in &finding.at {
@@ -70,33 +71,14 @@ pub fn locate(
         location,
         label,
         related,
-        fingerprint: fingerprint(finding),
+        fingerprint: names.fingerprint(
+            &finding.policy,
+            &finding.at.iter().map(|t| &t.source).collect::<Vec<_>>(),
+        ),
         redact: finding.redact.clone(),
         subject: None,
         targets: finding.at.iter().map(|t| t.source.clone()).collect(),
         waivable: policy.metadata.waivable,
         suppression: None,
     })
-}
-
-/// FNV-1a over the policy id and the targets' logical paths: stable when lines move.
-fn fingerprint(finding: &Finding) -> String {
-    let mut parts = vec![finding.policy.as_str()];
-    for t in &finding.at {
-        parts.push(&t.source.file);
-        parts.push(&t.source.path);
-    }
-    hash(&parts)
-}
-
-/// FNV-1a of the parts, as 16 hex digits.
-pub(crate) fn hash(parts: &[&str]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for s in parts {
-        for b in s.bytes().chain(std::iter::once(0)) {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    format!("{hash:016x}")
 }

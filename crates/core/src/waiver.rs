@@ -481,7 +481,7 @@ pub struct WaiverSettings {
 
 /// A refusal finding located at `location`.
 pub(crate) fn refusal(message: String, location: Location) -> Violation {
-    let fingerprint = crate::locate::hash(&[REFUSED, &location.path, &message]);
+    let fingerprint = crate::fingerprint::hash(&[REFUSED, &location.path, &message]);
     Violation {
         policy: REFUSED.into(),
         title:

@@ -4,18 +4,18 @@ use serde::Serialize;
 use stagegate::{Location, Policy, Report, Severity};
 
 #[derive(Serialize)]
-struct Log<'a> {
+struct Log {
     #[serde(rename = "$schema")]
     schema: &'static str,
     version: &'static str,
-    runs: Vec<Run<'a>>,
+    runs: Vec<Run>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Run<'a> {
+struct Run {
     tool: Tool,
-    results: Vec<SarifResult<'a>>,
+    results: Vec<SarifResult>,
     invocations: Vec<Invocation>,
 }
 
@@ -66,23 +66,23 @@ struct Text {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SarifResult<'a> {
-    rule_id: &'a str,
+struct SarifResult {
+    rule_id: String,
     rule_index: usize,
     level: &'static str,
     message: Text,
     locations: Vec<SarifLocation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<SarifLocation>,
-    partial_fingerprints: Fingerprints<'a>,
+    partial_fingerprints: Fingerprints,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression>,
 }
 
 #[derive(Serialize)]
-struct Fingerprints<'a> {
+struct Fingerprints {
     #[serde(rename = "stagegate/v1")]
-    stagegate: &'a str,
+    stagegate: String,
 }
 
 #[derive(Serialize)]
@@ -185,138 +185,170 @@ fn camel(id: &str) -> String {
         .collect()
 }
 
+fn rule(id: &str, title: &str, description: &str, help: &str, severity: Severity) -> Rule {
+    Rule {
+        id: id.to_string(),
+        name: camel(id),
+        short_description: Text {
+            text: title.to_string(),
+        },
+        full_description: Text {
+            text: description.trim().to_string(),
+        },
+        help: Text {
+            text: help.trim().to_string(),
+        },
+        help_uri: None,
+        default_configuration: Config {
+            level: level(severity),
+        },
+        properties: RuleProperties {
+            security_severity: security_severity(severity),
+            tags: vec!["security", "ci-cd"],
+        },
+    }
+}
+
+/// One SARIF log for the reports of one workspace (`check`) or many (`audit`), with one
+/// rule per loaded policy.
+pub struct SarifLog {
+    rules: Vec<Rule>,
+    results: Vec<SarifResult>,
+    notifications: Vec<Notification>,
+    successful: bool,
+}
+
+impl SarifLog {
+    /// A log with no result yet.
+    pub fn new(policies: &[Policy]) -> Self {
+        let rules = policies
+            .iter()
+            .map(|p| {
+                let m = &p.metadata;
+                Rule {
+                    help_uri: m.related_resources.first().cloned(),
+                    ..rule(&m.id, &m.title, &m.description, &m.remediation, m.severity)
+                }
+            })
+            .collect();
+        SarifLog {
+            rules,
+            results: Vec::new(),
+            notifications: Vec::new(),
+            successful: true,
+        }
+    }
+
+    /// Adds a report's findings, its problems and its run notes. `target` names the
+    /// workspace of a sweep in problems that have no location.
+    pub fn add(&mut self, report: &Report, target: Option<&str>) {
+        for v in &report.violations {
+            let rule_index = match self.rules.iter().position(|r| r.id == v.policy) {
+                Some(i) => i,
+                None => {
+                    self.rules.push(rule(
+                        &v.policy,
+                        &v.title,
+                        &v.title,
+                        "Waive or change this policy only in the platform's governance data.",
+                        v.severity,
+                    ));
+                    self.rules.len() - 1
+                }
+            };
+            self.results.push(SarifResult {
+                rule_id: v.policy.clone(),
+                rule_index,
+                level: level(v.severity),
+                message: Text {
+                    text: v.message.clone(),
+                },
+                locations: vec![location(&v.location, None, v.label.clone())],
+                related_locations: v
+                    .related
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| location(&r.location, Some(i + 1), Some(r.message.clone())))
+                    .collect(),
+                partial_fingerprints: Fingerprints {
+                    stagegate: v.fingerprint.clone(),
+                },
+                suppressions: v
+                    .suppression
+                    .iter()
+                    .map(|s| Suppression {
+                        kind: if s.kind == "inline" {
+                            "inSource"
+                        } else {
+                            "external"
+                        },
+                        status: "accepted",
+                        justification: s.reason.clone(),
+                    })
+                    .collect(),
+            });
+        }
+        let in_target = |text: &str| match target {
+            Some(t) => format!("{t}: {text}"),
+            None => text.to_string(),
+        };
+        self.successful &= report.errors.is_empty();
+        for e in &report.errors {
+            self.notifications.push(Notification {
+                level: "error",
+                message: Text {
+                    text: if e.location.is_some() {
+                        e.message.clone()
+                    } else {
+                        in_target(&e.message)
+                    },
+                },
+                locations: e.location.iter().map(|l| location(l, None, None)).collect(),
+            });
+        }
+        // run settings that dropped or softened governance policies
+        for n in report.notes.iter().filter(|n| n.path.is_empty()) {
+            self.notifications.push(Notification {
+                level: "warning",
+                message: Text {
+                    text: in_target(&n.message),
+                },
+                locations: Vec::new(),
+            });
+        }
+    }
+
+    /// The log as SARIF 2.1.0 JSON.
+    pub fn finish(self) -> String {
+        let log = Log {
+            schema: "https://json.schemastore.org/sarif-2.1.0.json",
+            version: "2.1.0",
+            runs: vec![Run {
+                tool: Tool {
+                    driver: Driver {
+                        name: "stagegate",
+                        version: env!("CARGO_PKG_VERSION"),
+                        information_uri: "https://example.invalid/stagegate",
+                        rules: self.rules,
+                    },
+                },
+                results: self.results,
+                invocations: vec![Invocation {
+                    execution_successful: self.successful,
+                    tool_execution_notifications: self.notifications,
+                }],
+            }],
+        };
+        let mut text = serde_json::to_string_pretty(&log)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        text.push('\n');
+        text
+    }
+}
+
 /// The report as a SARIF 2.1.0 log with one rule per loaded policy.
 pub fn render(report: &Report, policies: &[Policy]) -> String {
-    let mut rules: Vec<Rule> = policies
-        .iter()
-        .map(|p| {
-            let m = &p.metadata;
-            Rule {
-                id: m.id.clone(),
-                name: camel(&m.id),
-                short_description: Text {
-                    text: m.title.clone(),
-                },
-                full_description: Text {
-                    text: m.description.trim().to_string(),
-                },
-                help: Text {
-                    text: m.remediation.trim().to_string(),
-                },
-                help_uri: m.related_resources.first().cloned(),
-                default_configuration: Config {
-                    level: level(m.severity),
-                },
-                properties: RuleProperties {
-                    security_severity: security_severity(m.severity),
-                    tags: vec!["security", "ci-cd"],
-                },
-            }
-        })
-        .collect();
-    let mut results = Vec::new();
-    for v in &report.violations {
-        let rule_index = match rules.iter().position(|r| r.id == v.policy) {
-            Some(i) => i,
-            None => {
-                rules.push(Rule {
-                    id: v.policy.clone(),
-                    name: camel(&v.policy),
-                    short_description: Text {
-                        text: v.title.clone(),
-                    },
-                    full_description: Text {
-                        text: v.title.clone(),
-                    },
-                    help: Text {
-                        text: "Waive or change this policy only in the platform's governance data."
-                            .into(),
-                    },
-                    help_uri: None,
-                    default_configuration: Config {
-                        level: level(v.severity),
-                    },
-                    properties: RuleProperties {
-                        security_severity: security_severity(v.severity),
-                        tags: vec!["security", "ci-cd"],
-                    },
-                });
-                rules.len() - 1
-            }
-        };
-        results.push(SarifResult {
-            rule_id: &v.policy,
-            rule_index,
-            level: level(v.severity),
-            message: Text {
-                text: v.message.clone(),
-            },
-            locations: vec![location(&v.location, None, v.label.clone())],
-            related_locations: v
-                .related
-                .iter()
-                .enumerate()
-                .map(|(i, r)| location(&r.location, Some(i + 1), Some(r.message.clone())))
-                .collect(),
-            partial_fingerprints: Fingerprints {
-                stagegate: &v.fingerprint,
-            },
-            suppressions: v
-                .suppression
-                .iter()
-                .map(|s| Suppression {
-                    kind: if s.kind == "inline" {
-                        "inSource"
-                    } else {
-                        "external"
-                    },
-                    status: "accepted",
-                    justification: s.reason.clone(),
-                })
-                .collect(),
-        });
-    }
-    let log = Log {
-        schema: "https://json.schemastore.org/sarif-2.1.0.json",
-        version: "2.1.0",
-        runs: vec![Run {
-            tool: Tool {
-                driver: Driver {
-                    name: "stagegate",
-                    version: env!("CARGO_PKG_VERSION"),
-                    information_uri: "https://example.invalid/stagegate",
-                    rules,
-                },
-            },
-            results,
-            invocations: vec![Invocation {
-                execution_successful: report.errors.is_empty(),
-                tool_execution_notifications: report
-                    .errors
-                    .iter()
-                    .map(|e| Notification {
-                        level: "error",
-                        message: Text {
-                            text: e.message.clone(),
-                        },
-                        locations: e.location.iter().map(|l| location(l, None, None)).collect(),
-                    })
-                    // run settings that dropped or softened governance policies
-                    .chain(report.notes.iter().filter(|n| n.path.is_empty()).map(|n| {
-                        Notification {
-                            level: "warning",
-                            message: Text {
-                                text: n.message.clone(),
-                            },
-                            locations: Vec::new(),
-                        }
-                    }))
-                    .collect(),
-            }],
-        }],
-    };
-    let mut text =
-        serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    text.push('\n');
-    text
+    let mut log = SarifLog::new(policies);
+    log.add(report, None);
+    log.finish()
 }
