@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| run::run(args)) {
         Ok(Ok(code)) => code,
         Ok(Err(err)) => {
-            eprintln!("error: {err}");
+            eprint!("{}", err.render());
             ExitCode::from(2)
         }
         Err(_) => ExitCode::from(2),

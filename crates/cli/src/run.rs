@@ -7,8 +7,60 @@ use stagegate::{Linter, Report, Severity};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+/// Why a command could not run (exit 2): a usage or output problem in words, or a typed
+/// error of the library, shown with a snippet of the file it is in.
+#[derive(Debug)]
+pub enum CliError {
+    /// A usage, input or output problem.
+    Message(String),
+    /// A policy, governance, configuration or I/O error.
+    Stagegate(stagegate::Error),
+}
+
+impl From<String> for CliError {
+    fn from(message: String) -> Self {
+        CliError::Message(message)
+    }
+}
+
+impl From<&str> for CliError {
+    fn from(message: &str) -> Self {
+        CliError::Message(message.to_string())
+    }
+}
+
+impl From<stagegate::Error> for CliError {
+    fn from(e: stagegate::Error) -> Self {
+        CliError::Stagegate(e)
+    }
+}
+
+impl CliError {
+    /// The error as stderr shows it: located problems with a snippet of their file.
+    pub fn render(&self) -> String {
+        match self {
+            CliError::Message(m) => format!("error: {m}\n"),
+            CliError::Stagegate(stagegate::Error::Config { problems }) => {
+                let handler = miette::GraphicalReportHandler::new_themed(
+                    miette::GraphicalTheme::unicode_nocolor(),
+                );
+                let mut out = String::new();
+                for p in problems {
+                    let mut one = String::new();
+                    if handler.render_report(&mut one, p).is_err() {
+                        one = format!("error: {p}\n");
+                    }
+                    out.push_str(&one);
+                }
+                out
+            }
+            CliError::Stagegate(e) => format!("error: {e}\n"),
+        }
+    }
+}
+
 /// Runs the command; `Err` is a usage or policy error (exit 2).
-pub fn run(args: Args) -> Result<ExitCode, String> {
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
     match args.command {
         Command::Check(check) => run_check(check),
         Command::Policies(p) => {
@@ -50,10 +102,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         Command::Init { dir, force } => {
             let path = dir.join(".stagegate.yaml");
             if path.exists() && !force {
-                return Err(format!(
-                    "{} exists (use --force to replace it)",
-                    path.display()
-                ));
+                return Err(
+                    format!("{} exists (use --force to replace it)", path.display()).into(),
+                );
             }
             std::fs::write(&path, STARTER_CONFIG)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -79,12 +130,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
 }
 
-fn build(p: &PolicyArgs, select: &[String]) -> Result<Linter, String> {
+fn build(p: &PolicyArgs, select: &[String]) -> Result<Linter, CliError> {
     finish(builder_for(p, select, stagegate::parse::Limits::default())?)
 }
 
-fn finish(builder: stagegate::LinterBuilder) -> Result<Linter, String> {
-    let linter = builder.build().map_err(|e| e.to_string())?;
+fn finish(builder: stagegate::LinterBuilder) -> Result<Linter, CliError> {
+    let linter = builder.build()?;
     if linter.policies().is_empty() {
         return Err("no policies loaded (use the built-in pack or --policies DIR)".into());
     }
@@ -95,16 +146,16 @@ fn builder_for(
     p: &PolicyArgs,
     select: &[String],
     limits: stagegate::parse::Limits,
-) -> Result<stagegate::LinterBuilder, String> {
+) -> Result<stagegate::LinterBuilder, CliError> {
     let mut builder = Linter::builder().limits(limits);
     if !p.no_builtin {
         builder = builder.builtin_policies();
     }
     if let Some(file) = &p.governance {
-        builder = builder.governance_file(file).map_err(|e| e.to_string())?;
+        builder = builder.governance_file(file)?;
     }
     for dir in &p.policy_dirs {
-        builder = builder.policy_dir(dir).map_err(|e| e.to_string())?;
+        builder = builder.policy_dir(dir)?;
     }
     if !select.is_empty() {
         builder = builder.select(select.iter().cloned());
@@ -112,7 +163,7 @@ fn builder_for(
     Ok(builder)
 }
 
-fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
+fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
     let limits = stagegate::parse::Limits {
         max_file_bytes: args.max_file_size,
         ..Default::default()
@@ -122,13 +173,7 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
         RepoConfig::discover(&start)
     });
     let config = match &config_path {
-        Some(path) => RepoConfig::load(path).map_err(|errors| {
-            errors
-                .iter()
-                .map(|e| format!("{}: {}", e.location, e.message))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })?,
+        Some(path) => RepoConfig::load(path)?,
         None => RepoConfig::default(),
     };
     // the repository's configuration may raise the bar, never lower it below the errors of
@@ -154,7 +199,7 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, String> {
     let linter = finish(builder)?;
     for id in &args.ignore {
         if !linter.policies().iter().any(|p| &p.metadata.id == id) {
-            return Err(format!("--ignore {id}: no policy has this id"));
+            return Err(format!("--ignore {id}: no policy has this id").into());
         }
     }
     let non_waivable: Vec<String> = linter
@@ -316,35 +361,32 @@ fn exit_code(report: &Report, fail_on: FailOn, floor: &[String]) -> ExitCode {
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
-fn write_stdout(text: &str) -> Result<ExitCode, String> {
+fn write_stdout(text: &str) -> Result<ExitCode, CliError> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(e) => Err(format!("cannot write output: {e}")),
+        Err(e) => Err(format!("cannot write output: {e}").into()),
     }
 }
 
 /// `stagegate test [DIR]`: Rego tests, then fixtures; exit 1 when anything fails.
-fn run_test(t: TestArgs) -> Result<ExitCode, String> {
+fn run_test(t: TestArgs) -> Result<ExitCode, CliError> {
     let mut builder = Linter::builder();
     builder = match &t.dir {
         Some(dir) => {
             // user policies get the built-in helper library, not the built-in policies
-            let mut b = builder.policy_dir(dir).map_err(|e| e.to_string())?;
+            let mut b = builder.policy_dir(dir)?;
             b = b.builtin_lib();
             b
         }
         None => builder.builtin_policies(),
     };
     if let Some(file) = &t.governance {
-        builder = builder.governance_file(file).map_err(|e| e.to_string())?;
+        builder = builder.governance_file(file)?;
     }
-    let linter = builder.build().map_err(|e| e.to_string())?;
-    let (tests, coverage) = linter
-        .policy_set()
-        .run_tests_with_coverage(t.coverage)
-        .map_err(|e| e.to_string())?;
+    let linter = builder.build()?;
+    let (tests, coverage) = linter.policy_set().run_tests_with_coverage(t.coverage)?;
     let mut out = String::new();
     let (mut passed, mut failed) = (0, 0);
     for test in &tests {
@@ -449,7 +491,7 @@ waivers: []
 
 /// `stagegate audit`: 2 when a workspace could not be fully checked, 1 when a new finding
 /// reaches `--fail-on`, else 0.
-fn run_audit(a: crate::args::AuditArgs) -> Result<ExitCode, String> {
+fn run_audit(a: crate::args::AuditArgs) -> Result<ExitCode, CliError> {
     let linter = finish(
         builder_for(&a.policies, &[], stagegate::parse::Limits::default())?.waivers(!a.no_waivers),
     )?;

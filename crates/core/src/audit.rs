@@ -53,7 +53,7 @@ pub fn targets(roots: &[PathBuf], split: Split) -> Vec<Target> {
             let name = folder_name(root);
             let shared = roots.iter().filter(|r| folder_name(r) == name).count() > 1;
             if shared {
-                crate::discover::display_path(root)
+                crate::source::display_path(root)
             } else {
                 name
             }
@@ -240,14 +240,8 @@ pub fn check_target(linter: &Linter, target: &Target) -> Report {
         return linter.check_paths_excluding(&[&target.path], &target.exclude);
     };
     let configured = crate::waiver::RepoConfig::load(&path)
-        .map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| format!("{}: {}", e.location, e.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-        .and_then(|config| linter.with_repo_config(&config).map_err(|e| e.to_string()));
+        .and_then(|config| linter.with_repo_config(&config))
+        .map_err(|e| e.to_string());
     match configured {
         Ok(l) => l
             .with_unused_waiver_report(true)

@@ -75,7 +75,7 @@ pub fn discover_excluding(paths: &[PathBuf], exclude: &[PathBuf], limits: &Limit
     let mut found: Vec<(PathBuf, bool)> = Vec::new();
     // one working directory for every display path of this walk, not one lookup a file
     let cwd = std::env::current_dir().ok();
-    let display_path = |p: &Path| display_path_in(cwd.as_deref(), p);
+    let display_path = |p: &Path| crate::source::display_path_in(cwd.as_deref(), p);
     let mut saw_link = false;
     for path in paths {
         if path.is_dir() {
@@ -348,20 +348,6 @@ fn has_input_extension(path: &Path) -> bool {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .is_some_and(|e| matches!(e.as_str(), "yml" | "yaml" | "json" | "template" | "cfn"))
-}
-
-/// A path relative to the working directory when it lies below it, with `/` separators.
-pub fn display_path(path: &Path) -> String {
-    display_path_in(std::env::current_dir().ok().as_deref(), path)
-}
-
-/// [`display_path`] against a working directory already looked up.
-pub(crate) fn display_path_in(cwd: Option<&Path>, path: &Path) -> String {
-    let rel = cwd
-        .and_then(|cwd| path.strip_prefix(cwd).ok())
-        .unwrap_or(path);
-    let s = rel.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
 
 /// Whether the file name alone says the file is a stagegate input (so a parse failure

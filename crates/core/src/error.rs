@@ -1,5 +1,78 @@
-//! Errors that stop a run (a bad policy, an unreadable policy folder). Problems with
-//! individual input files are not errors: they are data in the [`crate::Report`].
+//! Errors that stop a run (a bad policy, governance file or repository configuration, an
+//! unreadable folder), each located where it can be. Problems with individual input files
+//! are not errors: they are data in the report.
+
+use crate::source::{Location, SourceFile, Span};
+use std::sync::Arc;
+
+/// A problem at a place in a configuration, governance or policy file; rendered with a
+/// snippet of the file.
+#[derive(Debug, Clone)]
+pub struct Located {
+    /// What is wrong.
+    pub message: String,
+    /// Where.
+    pub location: Location,
+    /// The file, for the snippet.
+    pub file: Arc<SourceFile>,
+}
+
+impl Located {
+    /// The problem `message` at `span` of `file`.
+    pub fn new(file: &Arc<SourceFile>, span: Span, message: impl Into<String>) -> Located {
+        Located {
+            message: message.into(),
+            location: Location::new(file, span),
+            file: file.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for Located {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let l = &self.location;
+        write!(f, "{}:{}:{}: {}", l.path, l.line, l.column, self.message)
+    }
+}
+
+impl std::error::Error for Located {}
+
+impl miette::Diagnostic for Located {
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&*self.file)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        let span = self.location.span;
+        Some(Box::new(std::iter::once(miette::LabeledSpan::new(
+            Some("here".into()),
+            span.start,
+            span.end.saturating_sub(span.start),
+        ))))
+    }
+}
+
+/// A file shows in a snippet under its display path.
+impl miette::SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self
+            .text
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.path.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
 
 /// Why stagegate could not run.
 #[derive(Debug, thiserror::Error)]
@@ -12,11 +85,11 @@ pub enum Error {
         /// Why.
         message: String,
     },
-    /// The governance data file is invalid.
-    #[error("{}", .problems.iter().map(|p| format!("{}: {}", p.location, p.message)).collect::<Vec<_>>().join("\n"))]
-    Governance {
+    /// The governance data file or the repository configuration is invalid.
+    #[error("{}", .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Config {
         /// Every problem, located.
-        problems: Vec<crate::governance::GovernanceError>,
+        problems: Vec<Located>,
     },
     /// A policy failed to load, compile or evaluate.
     #[error("{path}: {message}")]
@@ -33,7 +106,16 @@ impl miette::Diagnostic for Error {
         Some(Box::new(match self {
             Error::Io { .. } => "stagegate::io",
             Error::Policy { .. } => "stagegate::policy",
-            Error::Governance { .. } => "stagegate::governance",
+            Error::Config { .. } => "stagegate::config",
         }))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        match self {
+            Error::Config { problems } => Some(Box::new(
+                problems.iter().map(|p| p as &dyn miette::Diagnostic),
+            )),
+            _ => None,
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! that cannot hold comments (JSON, lines inside block scalars). A policy folder holds
 //! `fixtures/violating/<case>/` (marks required) and `fixtures/compliant/<case>/` (none).
 
-use crate::discover::display_path;
+use crate::source::display_path;
 use crate::{Linter, Report};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,7 @@
 //! locked, and sets policy parameters, without editing Rego. Validated against
 //! `schemas/governance.schema.json`; every problem is located in the file.
 
+use crate::error::Located;
 use crate::model::GateRules;
 use crate::parse::{self, Limits, Node};
 use crate::source::{SourceFile, Span};
@@ -12,54 +13,6 @@ use std::sync::Arc;
 
 /// The JSON Schema of governance files.
 pub const SCHEMA: &str = include_str!("../../../schemas/governance.schema.json");
-
-/// An action named in governance data, with what it is.
-#[derive(Debug, Clone, Default)]
-pub struct Assignment {
-    /// Pipeline name (`*` wildcards allowed), or any.
-    pub pipeline: Option<String>,
-    /// Stage name, or any.
-    pub stage: Option<String>,
-    /// Action name, or any.
-    pub action: Option<String>,
-    /// Project name, or any.
-    pub project: Option<String>,
-    /// Roles given.
-    pub roles: Vec<String>,
-    /// Locked or unlocked regardless of roles.
-    pub locked: Option<bool>,
-}
-
-impl Assignment {
-    /// Whether every field that is set matches.
-    pub fn matches(
-        &self,
-        pipeline: &str,
-        stage: &str,
-        action: &str,
-        project: Option<&str>,
-    ) -> bool {
-        let ok = |want: &Option<String>, have: Option<&str>| match want {
-            None => true,
-            Some(w) => have.is_some_and(|h| glob(w, h)),
-        };
-        ok(&self.pipeline, Some(pipeline))
-            && ok(&self.stage, Some(stage))
-            && ok(&self.action, Some(action))
-            && ok(&self.project, project)
-    }
-}
-
-/// `*` matches any run of characters (`/` included); names hold no other glob syntax.
-pub(crate) fn glob(pattern: &str, text: &str) -> bool {
-    if !pattern.contains('*') {
-        return pattern == text;
-    }
-    globset::GlobBuilder::new(pattern)
-        .literal_separator(false)
-        .build()
-        .is_ok_and(|g| g.compile_matcher().is_match(text))
-}
 
 /// Loaded governance data.
 #[derive(Debug, Clone)]
@@ -86,24 +39,23 @@ pub struct Governance {
 pub(crate) struct Reference {
     pub policy: String,
     pub param: Option<(String, Json)>,
-    pub location: String,
+    pub file: Arc<SourceFile>,
+    pub span: Span,
 }
 
 impl Governance {
     /// Problems with the policy ids and parameters it names, against the loaded policies:
     /// an unknown id or key, a value of the wrong type, a pattern that does not compile.
     /// Each would otherwise leave a platform setting silently without effect.
-    pub(crate) fn check_against(
-        &self,
-        policies: &crate::policy::PolicySet,
-    ) -> Vec<GovernanceError> {
+    pub(crate) fn check_against(&self, policies: &crate::policy::PolicySet) -> Vec<Located> {
         let mut out = Vec::new();
         for r in &self.references {
             if policies.policy(&r.policy).is_none() {
-                out.push(GovernanceError {
-                    location: r.location.clone(),
-                    message: format!("no loaded policy has the id `{}`", r.policy),
-                });
+                out.push(Located::new(
+                    &r.file,
+                    r.span,
+                    format!("no loaded policy has the id `{}`", r.policy),
+                ));
                 continue;
             }
             let Some((key, value)) = &r.param else {
@@ -112,9 +64,10 @@ impl Governance {
             let known = policies.parameters(&r.policy);
             let Some((_, default)) = known.iter().find(|(k, _)| k == key) else {
                 let names: Vec<&str> = known.iter().map(|(k, _)| k.as_str()).collect();
-                out.push(GovernanceError {
-                    location: r.location.clone(),
-                    message: if names.is_empty() {
+                out.push(Located::new(
+                    &r.file,
+                    r.span,
+                    if names.is_empty() {
                         format!("policy `{}` reads no parameters", r.policy)
                     } else {
                         format!(
@@ -123,7 +76,7 @@ impl Governance {
                             names.join(", ")
                         )
                     },
-                });
+                ));
                 continue;
             };
             let problem = if key.ends_with("_pattern") {
@@ -141,10 +94,7 @@ impl Governance {
                 None
             };
             if let Some(message) = problem {
-                out.push(GovernanceError {
-                    location: r.location.clone(),
-                    message,
-                });
+                out.push(Located::new(&r.file, r.span, message));
             }
         }
         out
@@ -165,19 +115,10 @@ impl Default for Governance {
     }
 }
 
-/// A governance file problem, located (the same shape as a configuration problem).
-pub type GovernanceError = crate::waiver::ConfigError;
-
 impl Governance {
     /// Parses, validates and applies a governance file.
-    pub fn parse(file: Arc<SourceFile>) -> Result<Governance, Vec<GovernanceError>> {
-        let at = |span: Span, message: String| {
-            let lc = file.line_column(span.start);
-            GovernanceError {
-                location: format!("{}:{}:{}", file.path, lc.line, lc.column),
-                message,
-            }
-        };
+    pub fn parse(file: Arc<SourceFile>) -> Result<Governance, Vec<Located>> {
+        let at = |span: Span, message: String| Located::new(&file, span, message);
         let doc = parse::parse(file.clone(), &Limits::default())
             .map_err(|e| vec![at(e.span, e.message)])?;
         let Some(root) = doc.root() else {
@@ -233,7 +174,7 @@ impl Governance {
             .unwrap_or_default()
         {
             let s = |k: &str| a.get(k).and_then(Node::as_str).map(str::to_string);
-            gates.assignments.push(Assignment {
+            gates.assignments.push(crate::model::Assignment {
                 pipeline: s("pipeline"),
                 stage: s("stage"),
                 action: s("action"),
@@ -301,23 +242,21 @@ impl Governance {
             }
         }
         let mut references = Vec::new();
-        let locate = |span: Span| {
-            let lc = file.line_column(span.start);
-            format!("{}:{}:{}", file.path, lc.line, lc.column)
-        };
         for section in ["policies", "params"] {
             for p in root.get(section).map(Node::entries).unwrap_or_default() {
                 references.push(Reference {
                     policy: p.key.clone(),
                     param: None,
-                    location: locate(p.key_span),
+                    file: file.clone(),
+                    span: p.key_span,
                 });
                 if section == "params" {
                     for k in p.value.entries() {
                         references.push(Reference {
                             policy: p.key.clone(),
                             param: Some((k.key.clone(), k.value.to_json())),
-                            location: locate(k.key_span),
+                            file: file.clone(),
+                            span: k.key_span,
                         });
                     }
                 }
@@ -328,7 +267,8 @@ impl Governance {
                 references.push(Reference {
                     policy: id.as_str().unwrap_or_default().to_string(),
                     param: None,
-                    location: locate(id.span),
+                    file: file.clone(),
+                    span: id.span,
                 });
             }
         }
@@ -364,7 +304,7 @@ impl Governance {
 mod tests {
     use super::*;
 
-    fn load(text: &str) -> Result<Governance, Vec<GovernanceError>> {
+    fn load(text: &str) -> Result<Governance, Vec<Located>> {
         Governance::parse(Arc::new(SourceFile::new("gov.yaml", text)))
     }
 
@@ -374,7 +314,7 @@ mod tests {
             load("version: 1\ngates:\n  actions:\n    - action: SCA\n      roles: [scanner]\n")
                 .unwrap_err();
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].location.starts_with("gov.yaml:5:"), "{:?}", errs);
+        assert!(errs[0].to_string().starts_with("gov.yaml:5:"), "{:?}", errs);
         let errs = load("version: 1\nlocked_roles: [sca]\n").unwrap_err();
         assert!(errs[0].message.contains("locked_roles"), "{:?}", errs);
     }
@@ -382,7 +322,7 @@ mod tests {
     #[test]
     fn bad_regex_is_located() {
         let errs = load("gates:\n  name-patterns:\n    sca: ['(unclosed']\n").unwrap_err();
-        assert_eq!(errs[0].location, "gov.yaml:3:11");
+        assert!(errs[0].to_string().starts_with("gov.yaml:3:11: "));
     }
 
     #[test]
@@ -397,14 +337,5 @@ mod tests {
         assert!(!g.gates.assignments[0].matches("other", "Build", "Audit", None));
         assert_eq!(g.gates.locked_roles, ["sca", "sast"]);
         assert_eq!(g.policy_data()["stagegate"]["params"]["x"]["k"], 1);
-    }
-
-    #[test]
-    fn glob_matches_stars() {
-        assert!(glob("a*c", "abbbc"));
-        assert!(glob("*", "x"));
-        assert!(glob("a*b*c", "axxbyyc"));
-        assert!(!glob("a*b*c", "axxc"));
-        assert!(glob("abc", "abc"));
     }
 }

@@ -50,6 +50,7 @@ pub mod discover;
 mod error;
 mod fingerprint;
 pub mod fixtures;
+mod glob;
 pub mod governance;
 mod linter;
 pub mod locate;
@@ -57,13 +58,15 @@ pub mod model;
 pub mod parse;
 pub mod policy;
 mod report;
+mod severity;
 pub mod source;
 pub mod waiver;
 
 pub use error::Error;
 pub use linter::{Linter, LinterBuilder};
-pub use policy::{Policy, PolicyMetadata, Severity};
+pub use policy::{Policy, PolicyMetadata};
 pub use report::{
     mask, redact_text, Location, Note, Problem, Related, Report, Subject, Summary, Suppression,
     Violation,
 };
+pub use severity::Severity;

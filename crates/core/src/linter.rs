@@ -92,13 +92,13 @@ impl LinterBuilder {
             path: path.display().to_string(),
             message,
         })?;
-        self.governance_text(&crate::discover::display_path(path), &text)
+        self.governance_text(&crate::source::display_path(path), &text)
     }
 
     /// Governance data from memory.
     pub fn governance_text(mut self, name: &str, text: &str) -> Result<Self, Error> {
         self.governance = Governance::parse(Arc::new(SourceFile::new(name, text)))
-            .map_err(|problems| Error::Governance { problems })?;
+            .map_err(|problems| Error::Config { problems })?;
         Ok(self)
     }
 
@@ -152,7 +152,7 @@ impl LinterBuilder {
         let mut policies = PolicySet::load(self.sources, self.governance.policy_data())?;
         let problems = self.governance.check_against(&policies);
         if !problems.is_empty() {
-            return Err(Error::Governance { problems });
+            return Err(Error::Config { problems });
         }
         if let Some(select) = &self.select {
             if let Some(unknown) = select.iter().find(|id| policies.policy(id).is_none()) {
@@ -709,7 +709,7 @@ fn roots(paths: &[PathBuf]) -> Vec<String> {
     paths
         .iter()
         .filter(|p| p.is_dir())
-        .map(|p| discover::display_path(p))
+        .map(|p| crate::source::display_path(p))
         .filter(|d| !d.is_empty() && d != ".")
         .map(|d| format!("{}/", d.trim_end_matches('/')))
         .collect()

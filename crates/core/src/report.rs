@@ -1,54 +1,12 @@
 //! The result of a check: located violations, problems, notes and a summary. Owned,
 //! `Send`, serializable; the CLI renders it.
 
-use crate::policy::Severity;
-use crate::source::{SourceFile, Span};
+use crate::severity::Severity;
+pub use crate::source::Location;
+use crate::source::SourceFile;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-/// A place in a file, 1-based lines and columns (end inclusive of its last character).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Location {
-    /// Display path.
-    pub path: String,
-    /// Start line.
-    pub line: usize,
-    /// Start column.
-    pub column: usize,
-    /// End line.
-    pub end_line: usize,
-    /// End column.
-    pub end_column: usize,
-    /// Byte range in the file.
-    #[serde(skip)]
-    pub span: Span,
-}
-
-impl Location {
-    /// Locates a span of a file.
-    pub fn new(file: &SourceFile, span: Span) -> Location {
-        let start = file.line_column(span.start);
-        // the last character of the span, stepping back to its first byte
-        let mut last = span.end.max(span.start + 1) - 1;
-        while last > span.start && !file.text.is_char_boundary(last) {
-            last -= 1;
-        }
-        let end = file.line_column(last);
-        Location {
-            path: file.path.clone(),
-            line: start.line,
-            column: start.column,
-            end_line: end.line.max(start.line),
-            end_column: if end.line > start.line {
-                end.column
-            } else {
-                end.column.max(start.column)
-            },
-            span,
-        }
-    }
-}
 
 /// A secondary place of a violation, with what it is.
 #[derive(Debug, Clone, Serialize)]

@@ -1,6 +1,7 @@
 //! read: source files as read from disk or memory, byte spans and line/column lookup.
 
 use serde::Serialize;
+use std::path::Path;
 
 /// A file's text with a precomputed line index. Spans into it are byte offsets.
 #[derive(Debug, Clone)]
@@ -133,4 +134,61 @@ mod tests {
         let f = SourceFile::new("a", "\u{feff}x: 1");
         assert_eq!(f.text, "x: 1");
     }
+}
+
+/// A place in a file, 1-based lines and columns (end inclusive of its last character).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Location {
+    /// Display path.
+    pub path: String,
+    /// Start line.
+    pub line: usize,
+    /// Start column.
+    pub column: usize,
+    /// End line.
+    pub end_line: usize,
+    /// End column.
+    pub end_column: usize,
+    /// Byte range in the file.
+    #[serde(skip)]
+    pub span: Span,
+}
+
+impl Location {
+    /// Locates a span of a file.
+    pub fn new(file: &SourceFile, span: Span) -> Location {
+        let start = file.line_column(span.start);
+        // the last character of the span, stepping back to its first byte
+        let mut last = span.end.max(span.start + 1) - 1;
+        while last > span.start && !file.text.is_char_boundary(last) {
+            last -= 1;
+        }
+        let end = file.line_column(last);
+        Location {
+            path: file.path.clone(),
+            line: start.line,
+            column: start.column,
+            end_line: end.line.max(start.line),
+            end_column: if end.line > start.line {
+                end.column
+            } else {
+                end.column.max(start.column)
+            },
+            span,
+        }
+    }
+}
+
+/// A path relative to the working directory when it lies below it, with `/` separators.
+pub fn display_path(path: &Path) -> String {
+    display_path_in(std::env::current_dir().ok().as_deref(), path)
+}
+
+/// [`display_path`] against a working directory already looked up.
+pub(crate) fn display_path_in(cwd: Option<&Path>, path: &Path) -> String {
+    let rel = cwd
+        .and_then(|cwd| path.strip_prefix(cwd).ok())
+        .unwrap_or(path);
+    let s = rel.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }

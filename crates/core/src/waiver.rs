@@ -2,9 +2,10 @@
 //! accepts, why, and until when. Policies that the platform marks non-waivable cannot be
 //! waived, disabled or downgraded here; an attempt is itself an error finding.
 
+use crate::error::{Error, Located};
 use crate::parse::{self, Limits, Node, PathBuf};
-use crate::policy::Severity;
 use crate::report::{Location, Note, Report, Suppression, Violation};
+use crate::severity::Severity;
 use crate::source::{SourceFile, Span};
 use serde_json::Value as Json;
 use std::sync::Arc;
@@ -123,34 +124,19 @@ pub struct RepoConfig {
     pub file: Option<Arc<SourceFile>>,
 }
 
-/// A located problem in a configuration file.
-#[derive(Debug, Clone)]
-pub struct ConfigError {
-    /// `file:line:column`.
-    pub location: String,
-    /// What is wrong.
-    pub message: String,
-}
-
 /// Validates `root` against a JSON Schema; errors located in `file`.
 pub(crate) fn validate(
-    file: &SourceFile,
+    file: &Arc<SourceFile>,
     root: &Node,
     schema: &str,
-) -> Result<(), Vec<ConfigError>> {
-    let at = |span: Span, message: String| {
-        let lc = file.line_column(span.start);
-        ConfigError {
-            location: format!("{}:{}:{}", file.path, lc.line, lc.column),
-            message,
-        }
-    };
+) -> Result<(), Vec<Located>> {
+    let at = |span: Span, message: String| Located::new(file, span, message);
     let schema: Json =
         serde_json::from_str(schema).map_err(|e| vec![at(root.span, format!("schema: {e}"))])?;
     let validator = jsonschema::validator_for(&schema)
         .map_err(|e| vec![at(root.span, format!("schema: {e}"))])?;
     let data = root.to_json();
-    let errors: Vec<ConfigError> = validator
+    let errors: Vec<Located> = validator
         .iter_errors(&data)
         .map(|e| {
             let path = e.instance_path().as_str().to_string();
@@ -178,16 +164,10 @@ pub(crate) fn waivers_of(
     file: &Arc<SourceFile>,
     list: Option<&Node>,
     platform: bool,
-) -> (Vec<Waiver>, Vec<ConfigError>) {
+) -> (Vec<Waiver>, Vec<Located>) {
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    let at = |span: crate::source::Span, message: String| {
-        let lc = file.line_column(span.start);
-        ConfigError {
-            location: format!("{}:{}:{}", file.path, lc.line, lc.column),
-            message,
-        }
-    };
+    let at = |span: Span, message: String| Located::new(file, span, message);
     for w in list.map(Node::items).unwrap_or_default() {
         let s = |k: &str| w.get(k).and_then(Node::as_str).map(str::to_string);
         // a date that does not exist would otherwise be a waiver that never expires
@@ -204,7 +184,7 @@ pub(crate) fn waivers_of(
         }
         if let Some(paths) = w.get("paths") {
             for p in paths.items() {
-                if let Err(e) = path_matcher(p.as_str().unwrap_or("")) {
+                if let Err(e) = crate::glob::path_matcher(p.as_str().unwrap_or("")) {
                     problems.push(at(p.span, format!("invalid path pattern: {e}")));
                 }
             }
@@ -229,14 +209,9 @@ pub(crate) fn waivers_of(
 
 impl RepoConfig {
     /// Parses and validates a configuration file.
-    pub fn parse(file: Arc<SourceFile>) -> Result<RepoConfig, Vec<ConfigError>> {
-        let doc = parse::parse(file.clone(), &Limits::default()).map_err(|e| {
-            let lc = file.line_column(e.span.start);
-            vec![ConfigError {
-                location: format!("{}:{}:{}", file.path, lc.line, lc.column),
-                message: e.message,
-            }]
-        })?;
+    pub fn parse(file: Arc<SourceFile>) -> Result<RepoConfig, Vec<Located>> {
+        let doc = parse::parse(file.clone(), &Limits::default())
+            .map_err(|e| vec![Located::new(&file, e.span, e.message)])?;
         let Some(root) = doc.root().filter(|r| !r.is_null()) else {
             return Ok(RepoConfig {
                 file: Some(file),
@@ -284,15 +259,13 @@ impl RepoConfig {
     }
 
     /// Reads a configuration file; waiver `paths` are then relative to its folder.
-    pub fn load(path: &std::path::Path) -> Result<RepoConfig, Vec<ConfigError>> {
-        let text = read_config_file(path, true).map_err(|message| {
-            vec![ConfigError {
-                location: path.display().to_string(),
-                message,
-            }]
+    pub fn load(path: &std::path::Path) -> Result<RepoConfig, Error> {
+        let text = read_config_file(path, true).map_err(|message| Error::Io {
+            path: crate::source::display_path(path),
+            message,
         })?;
-        let file = Arc::new(SourceFile::new(crate::discover::display_path(path), text));
-        let mut config = RepoConfig::parse(file)?;
+        let file = Arc::new(SourceFile::new(crate::source::display_path(path), text));
+        let mut config = RepoConfig::parse(file).map_err(|problems| Error::Config { problems })?;
         let base = path
             .canonicalize()
             .ok()
@@ -367,20 +340,6 @@ pub(crate) fn read_config_file(
     String::from_utf8(bytes).map_err(|_| "is not valid UTF-8".to_string())
 }
 
-/// A waiver's path pattern: `*` matches within a path segment, `**` across segments.
-pub(crate) fn path_matcher(pattern: &str) -> Result<globset::GlobMatcher, globset::Error> {
-    globset::GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .build()
-        .map(|g| g.compile_matcher())
-}
-
-/// Whether `path` matches the waiver path pattern (a pattern that does not compile, which
-/// loading refuses, matches nothing).
-pub fn path_glob(pattern: &str, path: &str) -> bool {
-    path_matcher(pattern).is_ok_and(|m| m.is_match(path))
-}
-
 impl Waiver {
     fn matches(&self, v: &Violation) -> bool {
         if self.policy != v.policy {
@@ -388,14 +347,14 @@ impl Waiver {
         }
         if !self.paths.is_empty() {
             let path = self.relative(&v.location.path);
-            if !self.paths.iter().any(|g| path_glob(g, &path)) {
+            if !self.paths.iter().any(|g| crate::glob::path(g, &path)) {
                 return false;
             }
         }
         let subject = v.subject.as_ref();
         let ok = |want: &Option<String>, have: Option<&String>| match want {
             None => true,
-            Some(w) => have.is_some_and(|h| crate::governance::glob(w, h)),
+            Some(w) => have.is_some_and(|h| crate::glob::name(w, h)),
         };
         ok(&self.pipeline, subject.map(|s| &s.pipeline))
             && ok(&self.stage, subject.map(|s| &s.stage))
@@ -603,15 +562,6 @@ mod tests {
     }
 
     #[test]
-    fn path_globs() {
-        assert!(path_glob("ci/**/*.yml", "ci/a/b/buildspec.yml"));
-        assert!(path_glob("ci/*.yml", "ci/buildspec.yml"));
-        assert!(!path_glob("ci/*.yml", "ci/a/buildspec.yml"));
-        assert!(path_glob("**/pipeline.yaml", "pipeline.yaml"));
-        assert!(path_glob("**", "anything/at/all"));
-    }
-
-    #[test]
     fn config_is_validated_with_locations() {
         let f = Arc::new(SourceFile::new(
             ".stagegate.yaml",
@@ -619,7 +569,7 @@ mod tests {
         ));
         let errs = RepoConfig::parse(f).unwrap_err();
         assert!(errs[0].message.contains("reason"), "{errs:?}");
-        assert_eq!(errs[0].location, ".stagegate.yaml:3:5");
+        assert!(errs[0].to_string().starts_with(".stagegate.yaml:3:5: "));
         let f = Arc::new(SourceFile::new(".stagegate.yaml", "fail-on: warning\nignore: [buildspec-legacy-version]\nwaivers:\n  - policy: x\n    reason: accepted risk\n    action: Build\n    expires: 2026-12-31\n"));
         let c = RepoConfig::parse(f).unwrap();
         assert_eq!(c.fail_on.as_deref(), Some("warning"));

@@ -20,12 +20,49 @@ pub struct GateRules {
     /// Roles whose actions are locked by the platform.
     pub locked_roles: Vec<String>,
     /// Actions named in governance data.
-    pub assignments: Vec<crate::governance::Assignment>,
+    pub assignments: Vec<Assignment>,
     /// Template transforms (macros) governance data says do not touch pipelines or
     /// projects.
     pub harmless_transforms: Vec<String>,
     /// What makes an environment variable's name read as a secret.
     pub secrets: super::SecretRules,
+}
+
+/// An action named in governance data, with what it is.
+#[derive(Debug, Clone, Default)]
+pub struct Assignment {
+    /// Pipeline name (`*` wildcards allowed), or any.
+    pub pipeline: Option<String>,
+    /// Stage name, or any.
+    pub stage: Option<String>,
+    /// Action name, or any.
+    pub action: Option<String>,
+    /// Project name, or any.
+    pub project: Option<String>,
+    /// Roles given.
+    pub roles: Vec<String>,
+    /// Locked or unlocked regardless of roles.
+    pub locked: Option<bool>,
+}
+
+impl Assignment {
+    /// Whether every field that is set matches.
+    pub fn matches(
+        &self,
+        pipeline: &str,
+        stage: &str,
+        action: &str,
+        project: Option<&str>,
+    ) -> bool {
+        let ok = |want: &Option<String>, have: Option<&str>| match want {
+            None => true,
+            Some(w) => have.is_some_and(|h| crate::glob::name(w, h)),
+        };
+        ok(&self.pipeline, Some(pipeline))
+            && ok(&self.stage, Some(stage))
+            && ok(&self.action, Some(action))
+            && ok(&self.project, project)
+    }
 }
 
 impl Default for GateRules {

@@ -17,7 +17,7 @@ mod scanners;
 mod secrets;
 mod shell;
 
-pub use gates::{GateRules, ProjectGate};
+pub use gates::{Assignment, GateRules, ProjectGate};
 pub use secrets::{SecretRules, DEFAULT_NAME_PATTERN as DEFAULT_SECRET_NAME_PATTERN};
 
 use crate::discover::Kind;

@@ -148,7 +148,7 @@ impl PolicySources {
                 message: e.to_string(),
             })?;
             self.files.push(RegoFile {
-                file: Arc::new(SourceFile::new(crate::discover::display_path(&path), text)),
+                file: Arc::new(SourceFile::new(crate::source::display_path(&path), text)),
                 builtin: false,
             });
         }
