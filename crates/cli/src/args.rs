@@ -222,6 +222,17 @@ pub enum FailOn {
     Never,
 }
 
+impl From<stagegate::FailOn> for FailOn {
+    fn from(f: stagegate::FailOn) -> Self {
+        match f {
+            stagegate::FailOn::Error => FailOn::Error,
+            stagegate::FailOn::Warning => FailOn::Warning,
+            stagegate::FailOn::Note => FailOn::Note,
+            stagegate::FailOn::Never => FailOn::Never,
+        }
+    }
+}
+
 /// Colour choice.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Color {

@@ -2,7 +2,7 @@
 
 use crate::args::{Args, CheckArgs, Color, Command, FailOn, Format, PolicyArgs, TestArgs};
 use crate::render;
-use stagegate::waiver::RepoConfig;
+use stagegate::config::RepoConfig;
 use stagegate::{Linter, Report, Severity};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -178,13 +178,9 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
     };
     // the repository's configuration may raise the bar, never lower it below the errors of
     // non-waivable policies; a command-line flag is the operator's, and is recorded
-    let (fail_on, fail_on_from_config) = match (args.fail_on, config.fail_on.as_deref()) {
+    let (fail_on, fail_on_from_config) = match (args.fail_on, config.fail_on) {
         (Some(f), _) => (f, false),
-        (None, Some(text)) => (
-            <FailOn as clap::ValueEnum>::from_str(text, true)
-                .map_err(|e| format!("fail-on in the configuration: {e}"))?,
-            true,
-        ),
+        (None, Some(f)) => (FailOn::from(f), true),
         (None, None) => (FailOn::Error, false),
     };
     let required = args.require.iter().map(|r| match r {

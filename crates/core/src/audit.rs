@@ -184,7 +184,7 @@ fn is_api_dump(path: &Path) -> bool {
     if !(name.ends_with(".json") || name.ends_with(".yaml") || name.ends_with(".yml")) {
         return false;
     }
-    let Ok(text) = crate::waiver::read_config_file(path, false) else {
+    let Ok(text) = crate::config::read_config_file(path, false) else {
         // too large or not UTF-8: the workspace that holds it reports it
         return false;
     };
@@ -239,7 +239,7 @@ pub fn check_target(linter: &Linter, target: &Target) -> Report {
     let Some(path) = config_path else {
         return linter.check_paths_excluding(&[&target.path], &target.exclude);
     };
-    let configured = crate::waiver::RepoConfig::load(&path)
+    let configured = crate::config::RepoConfig::load(&path)
         .and_then(|config| linter.with_repo_config(&config))
         .map_err(|e| e.to_string());
     match configured {

@@ -2,11 +2,11 @@
 //! locked, and sets policy parameters, without editing Rego. Validated against
 //! `schemas/governance.schema.json`; every problem is located in the file.
 
+use crate::date::Date;
 use crate::error::Located;
 use crate::model::GateRules;
 use crate::parse::{self, Limits, Node};
 use crate::source::{SourceFile, Span};
-use crate::waiver::Date;
 use regex::Regex;
 use serde_json::Value as Json;
 use std::sync::Arc;
@@ -124,7 +124,7 @@ impl Governance {
         let Some(root) = doc.root() else {
             return Ok(Governance::default());
         };
-        crate::waiver::validate(&file, root, SCHEMA)?;
+        crate::config::validate(&file, root, SCHEMA)?;
         let data = root.to_json();
         let mut gates = GateRules::default();
         let mut problems = Vec::new();

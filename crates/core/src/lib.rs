@@ -46,6 +46,8 @@
 )]
 
 pub mod audit;
+pub mod config;
+mod date;
 pub mod discover;
 mod error;
 mod fingerprint;
@@ -62,7 +64,9 @@ mod severity;
 pub mod source;
 pub mod waiver;
 
-pub use error::Error;
+pub use config::{FailOn, RepoConfig};
+pub use date::Date;
+pub use error::{Error, Located};
 pub use linter::{Linter, LinterBuilder};
 pub use policy::{Policy, PolicyMetadata};
 pub use report::{

@@ -1,5 +1,7 @@
 //! The whole flow for one workspace: discover → parse → normalize → evaluate → locate.
 
+use crate::config::RepoConfig;
+use crate::date::Date;
 use crate::discover::{self, classify, name_says_input, Candidate, Discovered, ReadError};
 use crate::error::Error;
 use crate::governance::Governance;
@@ -9,7 +11,7 @@ use crate::parse::{self, Limits};
 use crate::policy::{Policy, PolicySet, PolicySources};
 use crate::report::{Location, Note, Problem, Related, Report};
 use crate::source::SourceFile;
-use crate::waiver::{Date, RepoConfig, WaiverSettings};
+use crate::waiver::WaiverSettings;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -88,7 +90,7 @@ impl LinterBuilder {
     /// Reads governance data (which actions are gates and locked, policy parameters).
     pub fn governance_file(self, path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let text = crate::waiver::read_config_file(path, false).map_err(|message| Error::Io {
+        let text = crate::config::read_config_file(path, false).map_err(|message| Error::Io {
             path: path.display().to_string(),
             message,
         })?;

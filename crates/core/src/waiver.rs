@@ -1,81 +1,17 @@
-//! Repository configuration (`.stagegate.yaml`) and waivers: which findings a repository
-//! accepts, why, and until when. Policies that the platform marks non-waivable cannot be
-//! waived, disabled or downgraded here; an attempt is itself an error finding.
+//! Waivers: which findings a repository or the platform accepts, why, and until when, and
+//! their application to a report. Policies that the platform marks non-waivable cannot be
+//! waived, disabled or downgraded by a repository; an attempt is itself an error finding.
 
-use crate::error::{Error, Located};
-use crate::parse::{self, Limits, Node, PathBuf};
+use crate::date::Date;
+use crate::error::Located;
+use crate::parse::Node;
 use crate::report::{Location, Note, Report, Suppression, Violation};
 use crate::severity::Severity;
 use crate::source::{SourceFile, Span};
-use serde_json::Value as Json;
 use std::sync::Arc;
-
-/// The JSON Schema of `.stagegate.yaml`.
-pub const SCHEMA: &str = include_str!("../../../schemas/config.schema.json");
 
 /// Policy id of the findings that report a refused waiver, disable or downgrade.
 pub const REFUSED: &str = "waiver-not-allowed";
-
-/// A calendar date (no time zone: waivers expire at the end of the day).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Date {
-    /// Year.
-    pub year: i32,
-    /// Month 1-12.
-    pub month: u32,
-    /// Day 1-31.
-    pub day: u32,
-}
-
-impl Date {
-    /// Parses `YYYY-MM-DD`, a day that exists in the Gregorian calendar.
-    pub fn parse(s: &str) -> Option<Date> {
-        let text = s.trim();
-        // exactly the form the schemas ask for: jiff also reads other ISO 8601 forms
-        if text.len() != 10
-            || text.as_bytes().get(4) != Some(&b'-')
-            || text.as_bytes().get(7) != Some(&b'-')
-        {
-            return None;
-        }
-        let d: jiff::civil::Date = text.parse().ok()?;
-        Some(Date::from_civil(d))
-    }
-
-    fn from_civil(d: jiff::civil::Date) -> Date {
-        Date {
-            year: i32::from(d.year()),
-            month: u32::try_from(d.month()).unwrap_or(1),
-            day: u32::try_from(d.day()).unwrap_or(1),
-        }
-    }
-
-    /// Today in UTC.
-    pub fn today() -> Date {
-        Date::from_civil(
-            jiff::Timestamp::now()
-                .to_zoned(jiff::tz::TimeZone::UTC)
-                .date(),
-        )
-    }
-
-    /// The date `days` after 1970-01-01 (1970-01-01 itself when out of range).
-    pub fn from_days(days: i64) -> Date {
-        let epoch = jiff::civil::date(1970, 1, 1);
-        let d = jiff::Span::new()
-            .try_days(days)
-            .ok()
-            .and_then(|span| epoch.checked_add(span).ok())
-            .unwrap_or(epoch);
-        Date::from_civil(d)
-    }
-}
-
-impl std::fmt::Display for Date {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
-}
 
 /// A waiver from repository configuration or governance data.
 #[derive(Debug, Clone)]
@@ -105,58 +41,6 @@ pub struct Waiver {
     pub platform: bool,
     /// Folder that `paths` are relative to (the configuration file's folder), when known.
     pub base: Option<std::path::PathBuf>,
-}
-
-/// Parsed `.stagegate.yaml`.
-#[derive(Debug, Clone, Default)]
-pub struct RepoConfig {
-    /// Run only these policies.
-    pub select: Option<Vec<(String, Location)>>,
-    /// Do not run these policies.
-    pub ignore: Vec<(String, Location)>,
-    /// Severity overrides.
-    pub severity: Vec<(String, Severity, Location)>,
-    /// `fail-on`.
-    pub fail_on: Option<String>,
-    /// Waivers.
-    pub waivers: Vec<Waiver>,
-    /// The file, for snippets of refusals.
-    pub file: Option<Arc<SourceFile>>,
-}
-
-/// Validates `root` against a JSON Schema; errors located in `file`.
-pub(crate) fn validate(
-    file: &Arc<SourceFile>,
-    root: &Node,
-    schema: &str,
-) -> Result<(), Vec<Located>> {
-    let at = |span: Span, message: String| Located::new(file, span, message);
-    let schema: Json =
-        serde_json::from_str(schema).map_err(|e| vec![at(root.span, format!("schema: {e}"))])?;
-    let validator = jsonschema::validator_for(&schema)
-        .map_err(|e| vec![at(root.span, format!("schema: {e}"))])?;
-    let data = root.to_json();
-    let errors: Vec<Located> = validator
-        .iter_errors(&data)
-        .map(|e| {
-            let path = e.instance_path().as_str().to_string();
-            let tokens = PathBuf::segments(&path)
-                .into_iter()
-                .next()
-                .unwrap_or_default();
-            let message = if path.is_empty() {
-                e.to_string()
-            } else {
-                format!("{path}: {e}")
-            };
-            at(root.resolve(&tokens).0, message)
-        })
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
 }
 
 /// Reads waivers from a `waivers` list node.
@@ -205,139 +89,6 @@ pub(crate) fn waivers_of(
         });
     }
     (out, problems)
-}
-
-impl RepoConfig {
-    /// Parses and validates a configuration file.
-    pub fn parse(file: Arc<SourceFile>) -> Result<RepoConfig, Vec<Located>> {
-        let doc = parse::parse(file.clone(), &Limits::default())
-            .map_err(|e| vec![Located::new(&file, e.span, e.message)])?;
-        let Some(root) = doc.root().filter(|r| !r.is_null()) else {
-            return Ok(RepoConfig {
-                file: Some(file),
-                ..RepoConfig::default()
-            });
-        };
-        validate(&file, root, SCHEMA)?;
-        let (waivers, problems) = waivers_of(&file, root.get("waivers"), false);
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        let ids = |key: &str| -> Vec<(String, Location)> {
-            root.get(key)
-                .map(|l| {
-                    l.items()
-                        .iter()
-                        .filter_map(|n| {
-                            Some((n.as_str()?.to_string(), Location::new(&file, n.span)))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let severity = root
-            .get("severity")
-            .map(Node::entries)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|e| {
-                let s = Severity::parse(e.value.as_str()?)?;
-                Some((e.key.clone(), s, Location::new(&file, e.span())))
-            })
-            .collect();
-        Ok(RepoConfig {
-            select: root.get("select").map(|_| ids("select")),
-            ignore: ids("ignore"),
-            severity,
-            fail_on: root
-                .get("fail-on")
-                .and_then(Node::as_str)
-                .map(str::to_string),
-            waivers,
-            file: Some(file),
-        })
-    }
-
-    /// Reads a configuration file; waiver `paths` are then relative to its folder.
-    pub fn load(path: &std::path::Path) -> Result<RepoConfig, Error> {
-        let text = read_config_file(path, true).map_err(|message| Error::Io {
-            path: crate::source::display_path(path),
-            message,
-        })?;
-        let file = Arc::new(SourceFile::new(crate::source::display_path(path), text));
-        let mut config = RepoConfig::parse(file).map_err(|problems| Error::Config { problems })?;
-        let base = path
-            .canonicalize()
-            .ok()
-            .and_then(|p| p.parent().map(std::path::Path::to_path_buf));
-        for w in &mut config.waivers {
-            w.base.clone_from(&base);
-        }
-        Ok(config)
-    }
-
-    /// Finds `.stagegate.yaml` (or `.yml`) in `start` or the nearest folder above it.
-    pub fn discover(start: &std::path::Path) -> Option<std::path::PathBuf> {
-        let start = start.canonicalize().ok()?;
-        let mut dir = if start.is_dir() {
-            Some(start.as_path())
-        } else {
-            start.parent()
-        };
-        while let Some(d) = dir {
-            for name in [".stagegate.yaml", ".stagegate.yml"] {
-                let candidate = d.join(name);
-                if candidate.is_file() {
-                    return Some(candidate);
-                }
-            }
-            dir = d.parent();
-        }
-        None
-    }
-}
-
-/// Largest configuration or governance file read.
-pub(crate) const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
-
-/// Reads a configuration file: a regular file of at most [`MAX_CONFIG_BYTES`]. With
-/// `same_folder`, a link to a file outside the folder it sits in (a repository's
-/// `.stagegate.yaml` pointing anywhere on the machine) is refused unread.
-pub(crate) fn read_config_file(
-    path: &std::path::Path,
-    same_folder: bool,
-) -> Result<String, String> {
-    use std::io::Read as _;
-    let link = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
-    if same_folder && link.file_type().is_symlink() {
-        let target = path.canonicalize().map_err(|e| e.to_string())?;
-        let folder = path
-            .parent()
-            .map(|p| {
-                if p.as_os_str().is_empty() {
-                    std::path::Path::new(".")
-                } else {
-                    p
-                }
-            })
-            .and_then(|p| p.canonicalize().ok());
-        if !folder.is_some_and(|f| target.starts_with(f)) {
-            return Err("is a link to a file outside its folder; not read".into());
-        }
-    }
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let meta = file.metadata().map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("is not a regular file; not read".into());
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_CONFIG_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(format!("is larger than {MAX_CONFIG_BYTES} bytes; not read"));
-    }
-    String::from_utf8(bytes).map_err(|_| "is not valid UTF-8".to_string())
 }
 
 impl Waiver {
@@ -546,34 +297,5 @@ fn expired_note(w: &Waiver) -> Note {
             w.policy,
             w.expires.map_or_else(String::new, |d| d.to_string())
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_parse_compare_and_come_from_days() {
-        assert!(Date::parse("2026-01-31").unwrap() < Date::parse("2026-02-01").unwrap());
-        assert_eq!(Date::parse("2026-13-01"), None);
-        assert_eq!(Date::from_days(0).to_string(), "1970-01-01");
-        assert_eq!(Date::from_days(20_417).to_string(), "2025-11-25");
-    }
-
-    #[test]
-    fn config_is_validated_with_locations() {
-        let f = Arc::new(SourceFile::new(
-            ".stagegate.yaml",
-            "version: 1\nwaivers:\n  - policy: build-without-sca\n    paths: [a.yaml]\n",
-        ));
-        let errs = RepoConfig::parse(f).unwrap_err();
-        assert!(errs[0].message.contains("reason"), "{errs:?}");
-        assert!(errs[0].to_string().starts_with(".stagegate.yaml:3:5: "));
-        let f = Arc::new(SourceFile::new(".stagegate.yaml", "fail-on: warning\nignore: [buildspec-legacy-version]\nwaivers:\n  - policy: x\n    reason: accepted risk\n    action: Build\n    expires: 2026-12-31\n"));
-        let c = RepoConfig::parse(f).unwrap();
-        assert_eq!(c.fail_on.as_deref(), Some("warning"));
-        assert_eq!(c.ignore[0].0, "buildspec-legacy-version");
-        assert_eq!(c.waivers[0].expires, Date::parse("2026-12-31"));
     }
 }

@@ -1,6 +1,8 @@
 //! Repository configuration, waivers (config, inline, governance) and non-waivable policies.
 
-use stagegate::waiver::{Date, RepoConfig, REFUSED};
+use stagegate::config::RepoConfig;
+use stagegate::waiver::REFUSED;
+use stagegate::Date;
 use stagegate::{source::SourceFile, Linter, Report, Severity};
 use std::sync::Arc;
 
@@ -216,7 +218,7 @@ fn waivers_with_days_that_do_not_exist_are_located_errors() {
         let text = format!(
             "version: 1\nwaivers:\n  - policy: buildspec-unpinned-runtime\n    paths: ['**']\n    reason: pinned by the image\n    expires: {day}\n"
         );
-        let errors = stagegate::waiver::RepoConfig::parse(std::sync::Arc::new(
+        let errors = stagegate::config::RepoConfig::parse(std::sync::Arc::new(
             stagegate::source::SourceFile::new(".stagegate.yaml", text),
         ))
         .expect_err(day);
@@ -225,7 +227,7 @@ fn waivers_with_days_that_do_not_exist_are_located_errors() {
             "{day}: {errors:?}"
         );
     }
-    assert!(stagegate::waiver::Date::parse("2024-02-29").is_some());
+    assert!(stagegate::Date::parse("2024-02-29").is_some());
 }
 
 #[cfg(unix)]
@@ -236,14 +238,14 @@ fn a_config_that_links_out_of_its_folder_is_refused_unread() {
     let link = dir.join(".stagegate.yaml");
     let _ = std::fs::remove_file(&link);
     std::os::unix::fs::symlink("/etc/hostname", &link).unwrap();
-    let error = stagegate::waiver::RepoConfig::load(&link).unwrap_err();
+    let error = stagegate::config::RepoConfig::load(&link).unwrap_err();
     assert!(
         error.to_string().contains("outside its folder"),
         "{error:?}"
     );
     std::fs::remove_file(&link).unwrap();
     std::os::unix::fs::symlink("/proc/self/status", &link).unwrap();
-    assert!(stagegate::waiver::RepoConfig::load(&link).is_err());
+    assert!(stagegate::config::RepoConfig::load(&link).is_err());
     std::fs::remove_dir_all(&dir).ok();
 }
 
