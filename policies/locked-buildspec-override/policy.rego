@@ -47,25 +47,18 @@ import data.stagegate.lib
 
 # The pipeline action replaces the buildspec of its project.
 deny contains finding if {
-	some pipeline in input.pipelines
-	some stage in pipeline.stages
-	some action in stage.actions
+	some action in lib.actions
 	action.locked
 	action.provider == "CodeBuild"
-	some key, value in action.configuration
-	lower(key) == "buildspecoverride"
-	is_set(value)
+	override := action.buildspec_override
+	override != null
 	finding := {
 		"message": sprintf(
 			"locked action %s sets %s, so the buildspec of its project is replaced when the pipeline runs",
-			[lib.action_label(action), key],
+			[lib.action_label(action), override.reason],
 		),
 		"at": [
-			{
-				"source": action.source,
-				"below": [configuration_key(pipeline), key],
-				"label": "buildspec replaced here",
-			},
+			{"source": override.source, "label": "buildspec replaced here"},
 			{"source": action.source, "label": "locked action"},
 		],
 	}
@@ -77,71 +70,15 @@ deny contains finding if {
 	action.locked
 	project := lib.project_of(action)
 	project.buildspec.kind == "inline"
-	some override in batch_overrides
-	override[0] == project.buildspec.document
-	spec := input.buildspecs[override[0]]
+	some task in input.buildspecs[project.buildspec.document].batch_buildspecs
 	finding := {
 		"message": sprintf(
 			"locked action %s runs project %s whose inline buildspec has batch %s naming its own buildspec, so that task runs commands the platform does not own",
-			[lib.action_label(action), project_name(project), override[2]],
+			[lib.action_label(action), lib.project_label(project), task.reason],
 		),
 		"at": [
-			{"source": spec.source, "below": override[1], "label": "batch task replaces the buildspec"},
+			{"source": task.source, "label": "batch task replaces the buildspec"},
 			{"source": action.source, "label": "locked action"},
 		],
 	}
 }
-
-# [buildspec key, path below the buildspec root, task description] of every batch task
-# that names its own buildspec.
-batch_overrides contains [key, ["batch", kind, i, "buildspec"], task] if {
-	some key, spec in input.buildspecs
-	is_object(spec.content)
-	batch := spec.content.batch
-	is_object(batch)
-	some kind in ["build-list", "build-graph"]
-	tasks := batch[kind]
-	is_array(tasks)
-	some i, item in tasks
-	is_object(item)
-	is_set(object.get(item, "buildspec", null))
-	task := sprintf("%s task %s", [kind, task_name(item, i)])
-}
-
-batch_overrides contains [key, ["batch", "build-matrix", part, "buildspec"], task] if {
-	some key, spec in input.buildspecs
-	is_object(spec.content)
-	batch := spec.content.batch
-	is_object(batch)
-	matrix := batch["build-matrix"]
-	is_object(matrix)
-	some part in ["static", "dynamic"]
-	entry := matrix[part]
-	is_object(entry)
-	is_set(object.get(entry, "buildspec", null))
-	task := sprintf("build-matrix %s", [part])
-}
-
-task_name(item, i) := item.identifier if {
-	is_string(item.identifier)
-} else := sprintf("%d", [i])
-
-is_set(value) if {
-	is_string(value)
-	trim_space(value) != ""
-}
-
-is_set(value) if {
-	not is_string(value)
-	value != null
-}
-
-configuration_key(pipeline) := "configuration" if pipeline.format == "api"
-
-else := "Configuration"
-
-project_name(project) := project.name if project.name != null
-
-else := project.logical_id if project.logical_id != null
-
-else := project.key

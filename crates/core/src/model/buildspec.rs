@@ -1,6 +1,6 @@
 //! normalize: a buildspec root node -> [`Buildspec`] with its commands and runtime versions.
 
-use super::{literal, Buildspec, Command, EnvVar, SourceRef};
+use super::{literal, Buildspec, Command, EnvVar, Fact, SourceRef};
 use crate::parse::{Node, PathBuf};
 use std::collections::BTreeMap;
 
@@ -133,6 +133,7 @@ pub(crate) fn normalize(
                 .collect()
         })
         .unwrap_or_default();
+    let batch_buildspecs = batch_buildspecs(file, root, base);
     Buildspec {
         key,
         owner: owner.to_string(),
@@ -140,10 +141,59 @@ pub(crate) fn normalize(
         commands,
         runtime_versions,
         variables,
+        batch_buildspecs,
         sha256: None,
         repository_code: Vec::new(),
         weakened: Vec::new(),
         content: root.to_json(),
         source: SourceRef::new(file, base),
     }
+}
+
+/// The batch tasks of a buildspec that name a buildspec of their own.
+fn batch_buildspecs(file: &str, root: &Node, base: &PathBuf) -> Vec<Fact> {
+    // a blank buildspec replaces nothing
+    let names_one = |task: &Node| {
+        task.get("buildspec")
+            .is_some_and(|b| !b.is_null() && b.as_str().is_none_or(|s| !s.trim().is_empty()))
+    };
+    let mut out = Vec::new();
+    let Some(batch) = root.get("batch") else {
+        return out;
+    };
+    let batch_path = base.join("batch");
+    for kind in ["build-list", "build-graph"] {
+        for (i, task) in batch
+            .get(kind)
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            if names_one(task) {
+                let name = task
+                    .get("identifier")
+                    .and_then(Node::as_str)
+                    .map_or_else(|| i.to_string(), str::to_string);
+                out.push(Fact {
+                    reason: format!("{kind} task {name}"),
+                    source: SourceRef::new(file, &batch_path.join(kind).join(i).join("buildspec")),
+                });
+            }
+        }
+    }
+    if let Some(matrix) = batch.get("build-matrix") {
+        for part in ["static", "dynamic"] {
+            if matrix.get(part).is_some_and(names_one) {
+                out.push(Fact {
+                    reason: format!("build-matrix {part}"),
+                    source: SourceRef::new(
+                        file,
+                        &batch_path.join("build-matrix").join(part).join("buildspec"),
+                    ),
+                });
+            }
+        }
+    }
+    out
 }

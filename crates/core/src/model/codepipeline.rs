@@ -354,9 +354,25 @@ fn build_action<'n>(
         configuration.get("EnvironmentVariables"),
         SourceRef::new(file, &path.join(config_key).join("EnvironmentVariables")),
     );
+    // a blank override replaces nothing
+    let buildspec_override = configuration
+        .iter()
+        .find(|(k, v)| {
+            k.eq_ignore_ascii_case("BuildspecOverride")
+                && match v {
+                    Json::Null => false,
+                    Json::String(s) => !s.trim().is_empty(),
+                    _ => true,
+                }
+        })
+        .map(|(key, _)| super::Fact {
+            reason: key.clone(),
+            source: SourceRef::new(file, &path.join(config_key).join(key.as_str())),
+        });
     let action = Action {
         run_order,
         variables,
+        buildspec_override,
         configuration,
         region: field(node, "Region").and_then(|(n, _)| literal(n)),
         namespace: field(node, "Namespace").map(|(n, _)| display(n)),

@@ -194,6 +194,9 @@ pub struct Action {
     /// Its own `EnvironmentVariables` (a CodeBuild action's), each located at the entry
     /// that holds them.
     pub variables: Vec<EnvVar>,
+    /// Its `BuildspecOverride` (however the key is spelled) when set to something: the key
+    /// as written, located at the entry.
+    pub buildspec_override: Option<Fact>,
     /// The resolved type, for classification.
     #[serde(skip)]
     pub(crate) types: codepipeline::ActionType,
@@ -252,6 +255,7 @@ impl Action {
             after_every_gate: false,
             environment_overrides: Vec::new(),
             variables: Vec::new(),
+            buildspec_override: None,
             types,
             source,
         }
@@ -353,6 +357,9 @@ pub struct Buildspec {
     pub runtime_versions: BTreeMap<String, String>,
     /// `env.variables`, each of type `PLAINTEXT` (values as written, an expression as JSON).
     pub variables: Vec<EnvVar>,
+    /// Batch tasks that name a buildspec of their own (`build-list task scan`,
+    /// `build-matrix dynamic`), located at their `buildspec` entry.
+    pub batch_buildspecs: Vec<Fact>,
     /// For an inline buildspec written as one literal, when governance data pins some
     /// project (`gates.projects[].sha256`): the sha256 of its text (hex).
     pub sha256: Option<String>,

@@ -371,7 +371,12 @@ pub(crate) fn classify(ws: &mut Workspace, rules: &GateRules) {
                                     .and_then(|k| analyses.get(k))
                                     .unwrap_or(&empty);
                                 verify(analysis, &mut accepted, &mut refusal);
-                                if action.configuration.contains_key("BuildspecOverride") {
+                                // any spelling, even blank: the gate errs toward a finding
+                                if action
+                                    .configuration
+                                    .keys()
+                                    .any(|k| k.eq_ignore_ascii_case("BuildspecOverride"))
+                                {
                                     accepted.clear();
                                     refusal = Some(
                                         "its BuildspecOverride replaces the platform's buildspec"
