@@ -50,7 +50,13 @@ fn main() {
     code.push_str("];\n");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
     let program = out_dir.join("builtin_program.bin");
-    std::fs::write(&program, compile(&root, &files)).expect("write compiled pack");
+    let (bytes, packages) = compile(&root, &files);
+    std::fs::write(&program, bytes).expect("write compiled pack");
+    code.push_str("/// The package of each built-in module (tests aside), as regorus read it.\npub(crate) static BUILTIN_PACKAGES: &[(&str, &str)] = &[\n");
+    for (path, package) in &packages {
+        writeln!(code, "    ({path:?}, {package:?}),").expect("write to string");
+    }
+    code.push_str("];\n");
     writeln!(
         code,
         "/// The built-in pack as regorus bytecode.\npub(crate) static BUILTIN_PROGRAM: &[u8] = include_bytes!({:?});",
@@ -62,21 +68,32 @@ fn main() {
 
 /// Every policy's `deny` and the combined entry, compiled. A built-in policy the bytecode
 /// compiler rejects fails the build: the pack always runs on the machine.
-fn compile(root: &Path, files: &[PathBuf]) -> Vec<u8> {
+fn compile(root: &Path, files: &[PathBuf]) -> (Vec<u8>, Vec<(String, String)>) {
     let mut engine = regorus::Engine::new();
     let mut packages = Vec::new();
+    let mut every = Vec::new();
     for f in files {
-        let rel = f.strip_prefix(root).expect("below root").to_string_lossy();
+        let rel = f
+            .strip_prefix(root)
+            .expect("below root")
+            .to_string_lossy()
+            .replace('\\', "/");
         if rel.ends_with("_test.rego") {
             continue;
         }
         let text = std::fs::read_to_string(f).expect("readable policy file");
-        if text.lines().any(|l| l.trim() == "# METADATA") {
-            packages.push(together::package_of(&text).expect("policy has a package"));
-        }
-        engine
+        let metadata = text.lines().any(|l| l.trim() == "# METADATA");
+        let package = engine
             .add_policy(format!("policies/{rel}"), text)
             .unwrap_or_else(|e| panic!("built-in policy {rel}: {e}"));
+        let package = package
+            .strip_prefix("data.")
+            .unwrap_or(&package)
+            .to_string();
+        if metadata {
+            packages.push(package.clone());
+        }
+        every.push((format!("policies/{rel}"), package));
     }
     engine
         .add_policy(
@@ -92,7 +109,8 @@ fn compile(root: &Path, files: &[PathBuf]) -> Vec<u8> {
     let refs: Vec<&str> = entries.iter().map(String::as_str).collect();
     let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(&policy, &refs)
         .unwrap_or_else(|e| panic!("built-in pack does not compile to bytecode: {e}"));
-    program
+    let bytes = program
         .serialize_binary()
-        .unwrap_or_else(|e| panic!("serialize the compiled pack: {e}"))
+        .unwrap_or_else(|e| panic!("serialize the compiled pack: {e}"));
+    (bytes, every)
 }

@@ -4,6 +4,7 @@
 mod finding;
 mod input;
 mod metadata;
+mod rego;
 mod together;
 mod vm;
 
@@ -16,7 +17,6 @@ use crate::source::SourceFile;
 use serde::Serialize;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
-use together::package_of;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
 
@@ -193,25 +193,51 @@ impl PolicySet {
     /// Parses METADATA, compiles every module, and evaluates each policy once over an empty
     /// workspace, so that a broken policy fails here rather than on the tenth file.
     pub fn load(sources: PolicySources, data: serde_json::Value) -> Result<PolicySet, Error> {
+        // every module's package as regorus reads it: the built-in ones recorded when the
+        // pack was compiled, the others parsed here (a module that does not parse is an
+        // error now, located by the engine)
+        let mut packages: Vec<Option<String>> = Vec::new();
+        for f in &sources.files {
+            let package = if is_test_file(&f.file.path) {
+                None
+            } else if f.builtin {
+                BUILTIN_PACKAGES
+                    .iter()
+                    .find(|(path, _)| *path == f.file.path)
+                    .map(|(_, p)| (*p).to_string())
+            } else {
+                Some(
+                    rego::outline(&f.file.path, &f.file.text)
+                        .map_err(|message| Error::Policy {
+                            path: f.file.path.clone(),
+                            message,
+                        })?
+                        .package,
+                )
+            };
+            packages.push(package);
+        }
+        let package_of = |i: usize| packages.get(i).cloned().flatten();
         // a user folder that brings its own helper library replaces the built-in one
         let user_lib = sources
             .files
             .iter()
-            .any(|f| !f.builtin && package_of(&f.file.text).as_deref() == Some("stagegate.lib"));
-        let files: Vec<&RegoFile> = sources
+            .enumerate()
+            .any(|(i, f)| !f.builtin && package_of(i).as_deref() == Some("stagegate.lib"));
+        let files: Vec<(&RegoFile, Option<String>)> = sources
             .files
             .iter()
-            .filter(|f| {
-                !(user_lib
-                    && f.builtin
-                    && package_of(&f.file.text).as_deref() == Some("stagegate.lib"))
+            .enumerate()
+            .filter(|(i, f)| {
+                !(user_lib && f.builtin && package_of(*i).as_deref() == Some("stagegate.lib"))
             })
+            .map(|(i, f)| (f, package_of(i)))
             .collect();
         let data = regorus::Value::from(data);
         let mut policies: Vec<Policy> = Vec::new();
         let mut tests = Vec::new();
         let mut modules = Vec::new();
-        for rego in &files {
+        for (rego, package) in &files {
             let path = rego.file.path.clone();
             if is_test_file(&path) {
                 tests.push(rego.file.clone());
@@ -229,7 +255,7 @@ impl PolicySet {
                     message: e.message,
                 }
             })?;
-            let package = package_of(&rego.file.text).ok_or_else(|| Error::Policy {
+            let package = package.clone().ok_or_else(|| Error::Policy {
                 path: path.clone(),
                 message: "no `package` declaration".into(),
             })?;
@@ -252,31 +278,30 @@ impl PolicySet {
                 },
             });
         }
-        let reads_documents = files.iter().any(|f| {
-            let t = &f.file.text;
-            !is_test_file(&f.file.path)
-                && (t.contains("input.documents") || t.contains("[\"documents\"]"))
-        });
+        // whether a policy reads `input.documents` cannot be told from its text (an alias
+        // of `input` reads it too), and its content is large: it is filled whenever a policy
+        // of the user's own runs, since none of the built-in pack reads it
+        let reads_documents = files
+            .iter()
+            .any(|(f, _)| !f.builtin && !is_test_file(&f.file.path));
         // The bytecode machine runs only the built-in pack, compiled at build time and
         // compared with the interpreter on every fixture by the tests: regorus's compiler
         // still has gaps (an undefined assignment does not fail a function body before an
         // `else`), and a user policy that hit one would pass silently. User policies stay on
         // the interpreter, and so does the whole pack when a user module replaces its helper
         // library or adds rules to one of its packages (the compiled program cannot see them).
-        let builtin_packages: Vec<String> = BUILTIN_FILES
-            .iter()
-            .filter_map(|(_, text)| package_of(text))
-            .collect();
+        let builtin_packages: Vec<&str> = BUILTIN_PACKAGES.iter().map(|(_, p)| *p).collect();
         let whole_pack = !user_lib
             && BUILTIN_FILES.iter().all(|(path, _)| {
                 files
                     .iter()
-                    .any(|f| f.builtin && f.file.path.as_str() == *path)
+                    .any(|(f, _)| f.builtin && f.file.path.as_str() == *path)
             })
-            && !files.iter().any(|f| {
+            && !files.iter().any(|(f, package)| {
                 !f.builtin
-                    && !is_test_file(&f.file.path)
-                    && package_of(&f.file.text).is_some_and(|p| builtin_packages.contains(&p))
+                    && package
+                        .as_deref()
+                        .is_some_and(|p| builtin_packages.contains(&p))
             });
         let vm = if whole_pack {
             Some(
@@ -546,19 +571,17 @@ impl PolicySet {
                 })?;
         }
         for file in &self.tests {
-            let Some(package) = package_of(&file.text) else {
-                continue;
-            };
-            let mut names: Vec<&str> = file
-                .text
-                .lines()
-                .filter_map(|l| l.strip_prefix("test_"))
-                .filter_map(|rest| {
-                    rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                        .next()
-                })
+            let outline =
+                rego::outline(&file.path, &file.text).map_err(|message| Error::Policy {
+                    path: file.path.clone(),
+                    message,
+                })?;
+            let package = outline.package;
+            let names: Vec<&str> = outline
+                .rules
+                .iter()
+                .filter_map(|r| r.strip_prefix("test_"))
                 .collect();
-            names.dedup();
             for name in names {
                 let rule = format!("data.{package}.test_{name}");
                 let outcome = match engine.eval_rule(rule.clone()) {

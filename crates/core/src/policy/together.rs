@@ -30,11 +30,3 @@ pub(crate) fn together_module(packages: &[String]) -> String {
 pub(crate) fn deny_entry(package: &str) -> String {
     format!("data.{package}.deny")
 }
-
-/// The package of a module: its first `package` line.
-pub(crate) fn package_of(text: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
-        .find_map(|l| l.strip_prefix("package "))
-        .map(|p| p.trim().to_string())
-}
