@@ -13,7 +13,10 @@ fn package_of(path: &str, text: &str) -> String {
     let package = regorus::Engine::new()
         .add_policy(path.to_string(), text.to_string())
         .unwrap();
-    package.strip_prefix("data.").unwrap_or(&package).to_string()
+    package
+        .strip_prefix("data.")
+        .unwrap_or(&package)
+        .to_string()
 }
 
 use regorus::rvm::RegoVM;
