@@ -88,7 +88,7 @@ message(pipeline, action, gates, claims) := sprintf(
 ) if {
 	count(gates) == 0
 } else := sprintf(
-	"%s action %s can start without SCA gate %s having finished (%s)",
+	"%s action %s can start before SCA gate %s has finished: %s",
 	[
 		lower(action.category), lib.action_label(action),
 		lib.labels(gates, 5),
@@ -103,7 +103,7 @@ else := "starts before an SCA gate that protects it has finished"
 # A gate that does not protect the build, and the evidence that made it a gate.
 gate_refs(gate, action) := array.concat(
 	[{"source": gate.source, "label": sprintf("SCA gate, but %s", [lib.unprotected_because(gate, action)])}],
-	[{"source": e.source, "label": sprintf("SCA gate because it %s", [e.reason])} |
+	[{"source": e.source, "label": sprintf("SCA gate: %s", [e.reason])} |
 		some e in gate.gate_evidence
 		e.role == "sca"
 		e.accepted

@@ -45,7 +45,7 @@ test_an_unprotected_build_is_denied_with_why if {
 	denied := build_without_sca.deny with input as pipeline([sca, action("Build", "Build", 0, 1, [], [])])
 	count(denied) == 1
 	some f in denied
-	contains(f.message, "can start without SCA gate Build/SCA having finished (they run in parallel")
+	contains(f.message, "can start before SCA gate Build/SCA has finished: they run in parallel")
 }
 
 test_missing_sca_is_denied_per_build if {

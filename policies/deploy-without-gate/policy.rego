@@ -65,7 +65,7 @@ deny contains finding if {
 	]
 	finding := {
 		"message": sprintf(
-			"deploy action %s can start without security gate %s having finished (%s)",
+			"deploy action %s can start before security gate %s has finished: %s",
 			[lib.action_label(deploy), lib.labels(late, 5), lib.unprotected_because(late[0], deploy)],
 		),
 		"at": array.concat(

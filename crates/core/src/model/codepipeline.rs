@@ -14,9 +14,10 @@ pub(crate) fn normalize(b: &mut Builder<'_>, file: &str, decl: &Node, path: Path
     let pipeline_index = b.out.workspace.pipelines.len();
     let name = field(decl, "Name").map_or_else(
         || "(unnamed pipeline)".to_string(),
+        // a name known only when deployed reads as its author wrote it (`!Sub app-${Env}`)
         |(n, _)| match b.resolve(file, n).certain() {
             Some(resolved) => resolved.to_string(),
-            None => display(n),
+            None => super::author_syntax(n, file),
         },
     );
     let pipeline_type = field(decl, "PipelineType")

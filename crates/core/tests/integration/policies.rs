@@ -134,3 +134,65 @@ fn a_broken_policy_folder_is_a_located_error() {
     assert!(text.contains("policy.rego:6:"), "{text}");
     assert!(text.contains("fatal"), "{text}");
 }
+
+/// What each built-in policy reports on its violating fixtures, in full: message, primary
+/// span and label, and every related place with its label. `UPDATE_GOLDEN=1` rewrites
+/// `policies/<id>/fixtures/findings.snap`; review the diff like code.
+#[test]
+fn every_policy_s_findings_match_their_snapshot() {
+    let linter = linter();
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut differ = Vec::new();
+    for p in linter.policies() {
+        let id = &p.metadata.id;
+        let dir = repo_root().join("policies").join(id).join("fixtures");
+        let only = linter.only(id).unwrap();
+        let mut text = String::new();
+        for case in fixtures::cases(&dir.join("violating")) {
+            let name = case.file_name().unwrap().to_string_lossy().to_string();
+            let prefix = format!("{}/", stagegate::source::display_path(&case));
+            let rel = |path: &str| path.strip_prefix(&prefix).unwrap_or(path).to_string();
+            // messages name files as displayed: relative to the case, as on any machine
+            let words = |text: &str| text.replace(&prefix, "");
+            let report = only.check_paths(&[&case]);
+            text.push_str(&format!("== violating/{name}\n"));
+            for v in report.violations.iter().filter(|v| &v.policy == id) {
+                let l = &v.location;
+                text.push_str(&format!(
+                    "{}:{}:{}-{}:{} {}: {}\n",
+                    rel(&l.path),
+                    l.line,
+                    l.column,
+                    l.end_line,
+                    l.end_column,
+                    v.severity.as_str(),
+                    words(&v.message)
+                ));
+                if let Some(label) = &v.label {
+                    text.push_str(&format!("  label: {}\n", words(label)));
+                }
+                for r in &v.related {
+                    let l = &r.location;
+                    text.push_str(&format!(
+                        "  related {}:{}:{}: {}\n",
+                        rel(&l.path),
+                        l.line,
+                        l.column,
+                        words(&r.message)
+                    ));
+                }
+            }
+        }
+        let path = dir.join("findings.snap");
+        if update {
+            std::fs::write(&path, &text).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            differ.push(format!("{id}: --- expected {}\n--- got\n{text}", path.display()));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "findings differ from their snapshots (UPDATE_GOLDEN=1 to accept):\n{}",
+        differ.join("\n")
+    );
+}
