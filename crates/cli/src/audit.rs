@@ -55,7 +55,7 @@ fn io(e: std::io::Error) -> String {
 }
 
 /// Runs the sweep; returns (worst new finding, any workspace incomplete).
-pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), String> {
+pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::CliError> {
     let Sweep {
         linter,
         roots,
@@ -121,7 +121,7 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), String> {
         bar.finish_and_clear();
     }
     if let Some(e) = write_error.into_inner().ok().flatten() {
-        return Err(e);
+        return Err(e.into());
     }
     let mut t = totals.into_inner().map_err(|_| "totals lock")?;
     let fixed: Vec<String> = s

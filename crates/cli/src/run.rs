@@ -2,7 +2,7 @@
 
 use crate::args::{Args, CheckArgs, Color, Command, FailOn, Format, PolicyArgs, TestArgs};
 use crate::render;
-use stagegate::config::RepoConfig;
+use stagegate::RepoConfig;
 use stagegate::{Linter, Report, Severity};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -131,7 +131,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 }
 
 fn build(p: &PolicyArgs, select: &[String]) -> Result<Linter, CliError> {
-    finish(builder_for(p, select, stagegate::parse::Limits::default())?)
+    finish(builder_for(p, select, stagegate::Limits::default())?)
 }
 
 fn finish(builder: stagegate::LinterBuilder) -> Result<Linter, CliError> {
@@ -145,7 +145,7 @@ fn finish(builder: stagegate::LinterBuilder) -> Result<Linter, CliError> {
 fn builder_for(
     p: &PolicyArgs,
     select: &[String],
-    limits: stagegate::parse::Limits,
+    limits: stagegate::Limits,
 ) -> Result<stagegate::LinterBuilder, CliError> {
     let mut builder = Linter::builder().limits(limits);
     if !p.no_builtin {
@@ -164,7 +164,7 @@ fn builder_for(
 }
 
 fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
-    let limits = stagegate::parse::Limits {
+    let limits = stagegate::Limits {
         max_file_bytes: args.max_file_size,
         ..Default::default()
     };
@@ -489,7 +489,7 @@ waivers: []
 /// reaches `--fail-on`, else 0.
 fn run_audit(a: crate::args::AuditArgs) -> Result<ExitCode, CliError> {
     let linter = finish(
-        builder_for(&a.policies, &[], stagegate::parse::Limits::default())?.waivers(!a.no_waivers),
+        builder_for(&a.policies, &[], stagegate::Limits::default())?.waivers(!a.no_waivers),
     )?;
     let baseline = a
         .baseline

@@ -1,7 +1,7 @@
 //! Audit sweeps: many workspaces (repositories or account dumps), each checked on its own,
 //! in parallel, handed to a sink as each finishes so memory stays flat as targets grow.
 
-use crate::{Linter, Report};
+use crate::{Error, Linter, Report};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -213,14 +213,26 @@ pub fn shard(targets: Vec<Target>, k: usize, n: usize) -> Vec<Target> {
 
 /// Checks every target with `jobs` threads (0: one per core), calling `sink` with each
 /// report as soon as its workspace is done. Results arrive in completion order.
-pub fn sweep<F>(linter: &Linter, targets: &[Target], jobs: usize, sink: F) -> Result<(), String>
+///
+/// ```no_run
+/// use stagegate::audit::{sweep, targets, Split};
+/// let linter = stagegate::Linter::builder().builtin_policies().build()?;
+/// let found = targets(&["accounts".into()], Split::Detect);
+/// sweep(&linter, &found, 0, |target, report| {
+///     eprintln!("{}: {} finding(s)", target.name, report.active().count());
+/// })?;
+/// # Ok::<(), stagegate::Error>(())
+/// ```
+pub fn sweep<F>(linter: &Linter, targets: &[Target], jobs: usize, sink: F) -> Result<(), Error>
 where
     F: Fn(&Target, Report) + Sync + Send,
 {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
-        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+        .map_err(|e| Error::Threads {
+            message: e.to_string(),
+        })?;
     pool.install(|| {
         targets.par_iter().for_each(|t| {
             sink(t, check_target(linter, t));

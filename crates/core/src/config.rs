@@ -104,6 +104,13 @@ pub(crate) fn validate(
 
 impl RepoConfig {
     /// Parses and validates a configuration file.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let file = Arc::new(stagegate::SourceFile::new(".stagegate.yaml", "fail-on: warning\n"));
+    /// let config = stagegate::RepoConfig::parse(file).expect("valid");
+    /// assert_eq!(config.fail_on, Some(stagegate::FailOn::Warning));
+    /// ```
     pub fn parse(file: Arc<SourceFile>) -> Result<RepoConfig, Vec<Located>> {
         let doc = parse::parse(file.clone(), &Limits::default())
             .map_err(|e| vec![Located::new(&file, e.span, e.message)])?;

@@ -91,6 +91,12 @@ pub enum Error {
         /// Every problem, located.
         problems: Vec<Located>,
     },
+    /// The worker threads of a sweep could not start.
+    #[error("cannot start worker threads: {message}")]
+    Threads {
+        /// Why.
+        message: String,
+    },
     /// A policy failed to load, compile or evaluate.
     #[error("{path}: {message}")]
     Policy {
@@ -107,6 +113,7 @@ impl miette::Diagnostic for Error {
             Error::Io { .. } => "stagegate::io",
             Error::Policy { .. } => "stagegate::policy",
             Error::Config { .. } => "stagegate::config",
+            Error::Threads { .. } => "stagegate::threads",
         }))
     }
 

@@ -182,6 +182,16 @@ pub fn check_case(linter: &Linter, policy: &str, case: &Path, violating: bool) -
 /// Runs every fixture case of every policy of `linter` found under `root/<id>/fixtures`,
 /// each with that policy alone. Policies without a fixtures folder are listed in the
 /// second result.
+///
+/// ```no_run
+/// let linter = stagegate::Linter::builder().policy_dir("my-policies")?.build()?;
+/// let (outcomes, without) = stagegate::fixtures::run(&linter, "my-policies".as_ref());
+/// for o in outcomes.iter().filter(|o| !o.passed()) {
+///     eprintln!("{}: {} fails", o.policy, o.case);
+/// }
+/// assert!(without.is_empty(), "policies without fixtures: {without:?}");
+/// # Ok::<(), stagegate::Error>(())
+/// ```
 pub fn run(linter: &Linter, root: &Path) -> (Vec<CaseOutcome>, Vec<String>) {
     let mut outcomes = Vec::new();
     let mut without = Vec::new();

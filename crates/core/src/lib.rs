@@ -1,17 +1,20 @@
 //! stagegate checks AWS CodePipeline / CodeBuild definitions against governance policies
 //! written in Rego, and points at the exact line of each violation.
 //!
-//! The data flow, one module per stage:
+//! The data flow, one stage after another (ARCHITECTURE.md has the module map):
 //!
 //! ```text
-//! discover  paths -> files                  gitignore-aware walk, classify by content
+//! discover  paths -> files                  links followed once, classify by content
 //! parse     file -> Document                span tree; CloudFormation tags in long form
-//! normalize [Document] -> Workspace         pipelines -> stages -> actions -> projects -> buildspecs
+//! model     [Document] -> Workspace         pipelines -> stages -> actions -> projects -> buildspecs, with facts
 //! evaluate  Workspace -> [Finding]          regorus; each finding {message, at}
-//! locate    Finding -> Violation            source refs -> spans
+//! locate    Finding -> Violation            source refs -> lines, and a fingerprint
 //! ```
 //!
-//! The library never prints; it returns a [`Report`].
+//! The API: [`Linter`] (built by [`LinterBuilder`]) checks a workspace and returns a
+//! [`Report`]; [`model`] holds the types policies read as `input`; [`audit`] sweeps many
+//! workspaces in parallel; [`fixtures`] is the harness behind `stagegate test`. The library
+//! never prints.
 //!
 //! ```
 //! let linter = stagegate::Linter::builder().builtin_policies().build()?;
@@ -45,32 +48,40 @@
     )
 )]
 
+/// Modules public only with the `internals` feature, for this project's tests, benchmarks
+/// and fuzz targets: not part of the API, and free to change.
+macro_rules! internal {
+    ($($name:ident),* $(,)?) => { $(
+        #[cfg(feature = "internals")]
+        #[doc(hidden)]
+        pub mod $name;
+        #[cfg(not(feature = "internals"))]
+        mod $name;
+    )* };
+}
+
 pub mod audit;
-pub mod config;
 mod date;
-pub mod discover;
 mod error;
 mod fingerprint;
 pub mod fixtures;
 mod glob;
-pub mod governance;
 mod linter;
-pub mod locate;
 pub mod model;
-pub mod parse;
-pub mod policy;
 mod report;
 mod severity;
-pub mod source;
-pub mod waiver;
+internal!(config, discover, governance, locate, parse, policy, source, waiver);
 
 pub use config::{FailOn, RepoConfig};
 pub use date::Date;
 pub use error::{Error, Located};
 pub use linter::{Linter, LinterBuilder};
-pub use policy::{Policy, PolicyMetadata};
+pub use parse::Limits;
+pub use policy::{Coverage, EvalError, Finding, Policy, PolicyMetadata, PolicySet, TestOutcome};
 pub use report::{
     mask, redact_text, Location, Note, Problem, Related, Report, Subject, Summary, Suppression,
     Violation,
 };
 pub use severity::Severity;
+pub use source::SourceFile;
+pub use waiver::REFUSED;

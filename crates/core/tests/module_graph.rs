@@ -42,6 +42,10 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
         if let Some(m) = decl.strip_prefix("mod ") {
             modules.insert(m.trim_end_matches(';').to_string());
         }
+        // modules public only with the `internals` feature
+        if let Some(list) = line.strip_prefix("internal!(") {
+            modules.extend(words(list).into_iter().map(str::to_string));
+        }
         if let Some(rest) = line.strip_prefix("pub use ") {
             let w = words(rest);
             for name in w.iter().skip(1).filter(|n| **n != "as") {

@@ -50,6 +50,15 @@ impl Linter {
     }
 
     /// Starts a builder with no policies.
+    ///
+    /// ```
+    /// let linter = stagegate::Linter::builder()
+    ///     .builtin_policies()
+    ///     .governance_text("governance.yaml", "locked-roles: [sca]\n")?
+    ///     .build()?;
+    /// assert!(linter.policies().iter().any(|p| p.metadata.id == "build-without-sca"));
+    /// # Ok::<(), stagegate::Error>(())
+    /// ```
     pub fn builder() -> LinterBuilder {
         LinterBuilder::default()
     }
@@ -101,6 +110,20 @@ impl Linter {
     /// Checks the files found under `paths` together as one workspace. Files named directly
     /// are inputs whatever their name; files met in a directory walk are inputs when their
     /// content (or conventional name) says so.
+    ///
+    /// ```no_run
+    /// let linter = stagegate::Linter::builder()
+    ///     .builtin_policies()
+    ///     .governance_file("platform/governance.yaml")?
+    ///     .build()?;
+    /// let report = linter.check_paths(&["."]);
+    /// for v in report.active() {
+    ///     println!("{}:{}: {} [{}]", v.location.path, v.location.line, v.message, v.policy);
+    /// }
+    /// // a check that could not read everything is incomplete, never a pass
+    /// assert!(report.errors.is_empty());
+    /// # Ok::<(), stagegate::Error>(())
+    /// ```
     pub fn check_paths<P: AsRef<Path>>(&self, paths: &[P]) -> Report {
         let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
         self.check_candidates(discover::discover(&paths, &self.limits), &roots(&paths))

@@ -7,7 +7,7 @@ mod tree;
 mod yaml;
 
 pub use embed::MappedText;
-pub use tree::{Entry, Node, PathBuf, Style, Value};
+pub use tree::{Node, PathBuf, Style, Value};
 
 use crate::source::{SourceFile, Span};
 use std::sync::Arc;
@@ -112,7 +112,7 @@ impl Document {
 
 /// Both YAML readers on one text, for tests that hold them equal: the block-subset reader
 /// (`None` where it gives way) and saphyr-parser.
-#[doc(hidden)]
+#[cfg(feature = "internals")]
 pub fn yaml_readers(text: &str) -> (Option<Vec<Node>>, Result<Vec<Node>, ParseError>) {
     let limits = Limits::default();
     (block::parse(text, &limits), yaml::full(text, &limits))

@@ -8,8 +8,8 @@ mod rego;
 mod together;
 mod vm;
 
-pub use finding::{Finding, Target};
-pub use metadata::{parse_metadata, MetadataError, PolicyMetadata, Severity};
+pub use finding::Finding;
+pub use metadata::{parse_metadata, PolicyMetadata, Severity};
 
 use crate::error::Error;
 use crate::model::Workspace;

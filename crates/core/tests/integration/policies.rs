@@ -187,7 +187,10 @@ fn every_policy_s_findings_match_their_snapshot() {
         if update {
             std::fs::write(&path, &text).unwrap();
         } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            differ.push(format!("{id}: --- expected {}\n--- got\n{text}", path.display()));
+            differ.push(format!(
+                "{id}: --- expected {}\n--- got\n{text}",
+                path.display()
+            ));
         }
     }
     assert!(
