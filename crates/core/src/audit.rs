@@ -89,18 +89,8 @@ pub fn targets(roots: &[PathBuf], split: Split) -> Vec<Target> {
                     .collect();
                 dirs.sort();
                 // files beside the folders belong to no folder: the root checks them
-                if crate::discover::holds_inputs(root, &dirs) {
-                    out.push(Target {
-                        name: name_of(root),
-                        path: root.clone(),
-                        exclude: dirs.clone(),
-                    });
-                }
-                out.extend(dirs.into_iter().map(|p| Target {
-                    name: name_of(&p),
-                    path: p,
-                    exclude: Vec::new(),
-                }));
+                let with_root = crate::discover::holds_inputs(root, &dirs);
+                push_targets(&mut out, root, dirs, with_root, name_of);
             }
             Split::Detect => {
                 let mut found = Vec::new();
@@ -112,22 +102,35 @@ pub fn targets(roots: &[PathBuf], split: Split) -> Vec<Target> {
                 found.sort();
                 // the root holds what no other workspace does (its own dumps, stray
                 // templates): it is a workspace too whenever anything is left for it
-                if found.is_empty() || crate::discover::holds_inputs(root, &found) {
-                    out.push(Target {
-                        name: name_of(root),
-                        path: root.clone(),
-                        exclude: found.clone(),
-                    });
-                }
-                out.extend(found.into_iter().map(|p| Target {
-                    name: name_of(&p),
-                    path: p,
-                    exclude: Vec::new(),
-                }));
+                let with_root = found.is_empty() || crate::discover::holds_inputs(root, &found);
+                push_targets(&mut out, root, found, with_root, name_of);
             }
         }
     }
     out
+}
+
+/// Adds the workspaces `found` below `root`, and the root itself (less them) first when
+/// `with_root`.
+fn push_targets(
+    out: &mut Vec<Target>,
+    root: &Path,
+    found: Vec<PathBuf>,
+    with_root: bool,
+    name_of: impl Fn(&Path) -> String,
+) {
+    if with_root {
+        out.push(Target {
+            name: name_of(root),
+            path: root.to_path_buf(),
+            exclude: found.clone(),
+        });
+    }
+    out.extend(found.into_iter().map(|p| Target {
+        name: name_of(&p),
+        path: p,
+        exclude: Vec::new(),
+    }));
 }
 
 /// Adds every folder below `dir` that is a workspace of its own: a repository (`.git`,

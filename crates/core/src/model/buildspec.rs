@@ -79,27 +79,21 @@ pub(crate) fn normalize(
             for list in ["commands", "finally"] {
                 let Some(cmds) = p.get(list) else { continue };
                 let list_path = phase_path.join(list);
+                let command = |text: String, path: &PathBuf| Command {
+                    phase: (*phase).to_string(),
+                    finally: list == "finally",
+                    text,
+                    masks: None,
+                    runs_download: None,
+                    source: SourceRef::new(file, path),
+                };
                 // `commands` may be a single scalar (CDK writes one) instead of a list
                 if let Some(text) = literal(cmds).filter(|_| !cmds.is_null()) {
-                    commands.push(Command {
-                        phase: (*phase).to_string(),
-                        finally: list == "finally",
-                        text,
-                        masks: None,
-                        runs_download: None,
-                        source: SourceRef::new(file, &list_path),
-                    });
+                    commands.push(command(text, &list_path));
                 }
                 for (i, c) in cmds.items().iter().enumerate() {
                     if let Some(text) = literal(c) {
-                        commands.push(Command {
-                            phase: (*phase).to_string(),
-                            finally: list == "finally",
-                            text,
-                            masks: None,
-                            runs_download: None,
-                            source: SourceRef::new(file, &list_path.join(i)),
-                        });
+                        commands.push(command(text, &list_path.join(i)));
                     }
                 }
             }
