@@ -39,10 +39,12 @@ package stagegate.policies.skippable_gate_stage
 
 import data.stagegate.lib
 
+# A stage whose entry condition can skip it (a SKIP result however it is written, or one
+# stagegate cannot resolve: `skippable`) and that holds security gates.
 deny contains finding if {
 	some pipeline in input.pipelines
 	some stage in pipeline.stages
-	skippable(stage.before_entry)
+	stage.skippable
 	gates := [gate |
 		some gate in stage.actions
 		lib.is_or_claims_gate(gate)
@@ -55,41 +57,8 @@ deny contains finding if {
 			[stage.name, pipeline.name, concat(", ", labels)],
 		),
 		"at": array.concat(
-			[{"source": stage.source, "below": [before_entry_key(pipeline)], "label": "entry condition can skip the stage"}],
+			[{"source": stage.skip_condition, "label": "entry condition can skip the stage"}],
 			[{"source": gate.source, "label": "security gate that is skipped with the stage"} | some gate in gates],
 		),
 	}
 }
-
-# Entry conditions as written: `Conditions[].Result` (CloudFormation) or
-# `conditions[].result` (API). A `Fn::If` result counts when any branch is SKIP.
-skippable(before_entry) if {
-	is_object(before_entry)
-	some ckey, conditions in before_entry
-	lower(ckey) == "conditions"
-	is_array(conditions)
-	some condition in conditions
-	is_object(condition)
-	some rkey, result in condition
-	lower(rkey) == "result"
-	is_skip(result)
-}
-
-is_skip(result) if {
-	is_string(result)
-	upper(trim_space(result)) == "SKIP"
-}
-
-is_skip(result) if {
-	is_object(result)
-	branches := result["Fn::If"]
-	is_array(branches)
-	some i, branch in branches
-	i > 0
-	is_string(branch)
-	upper(trim_space(branch)) == "SKIP"
-}
-
-before_entry_key(pipeline) := "beforeEntry" if pipeline.format == "api"
-
-else := "BeforeEntry"

@@ -8,7 +8,6 @@
 //! finding keeps its fingerprint wherever the sweep runs and whatever lines move.
 
 use crate::model::{SourceRef, Workspace};
-use std::collections::HashMap;
 
 /// FNV-1a of the parts, each ended by a NUL: stable across runs, machines and versions of
 /// Rust, as `std`'s hashers are not.
@@ -28,73 +27,85 @@ pub(crate) fn hash(parts: &[&str]) -> String {
     format!("{:016x}", fnv(parts))
 }
 
-/// The names of the model items of one workspace, by the place that declares them.
+/// A model item by what it is.
+#[derive(PartialEq, Eq)]
+enum Item<'w> {
+    Pipeline(&'w str),
+    Stage(&'w str, &'w str),
+    Action(&'w str, &'w str, &'w str),
+    Project(&'w str),
+    Variable(&'w str, &'w str),
+    /// (the place that embeds its buildspec, phase, list, text)
+    Command(&'w str, &'w str, &'w str, &'w str),
+}
+
+impl std::fmt::Display for Item<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Item::Pipeline(p) => write!(f, "pipeline:{p}"),
+            Item::Stage(p, s) => write!(f, "stage:{p}/{s}"),
+            Item::Action(p, s, a) => write!(f, "action:{p}/{s}/{a}"),
+            Item::Project(p) => write!(f, "project:{p}"),
+            Item::Variable(p, v) => write!(f, "variable:{p}/{v}"),
+            Item::Command(at, phase, list, text) => write!(f, "command:{at}:{phase}:{list}:{text}"),
+        }
+    }
+}
+
+/// Names the places findings point at, by the items of one workspace.
 pub(crate) struct Names<'w> {
-    by_place: HashMap<(&'w str, &'w str), String>,
+    ws: &'w Workspace,
     /// Display prefixes (`dir/`) of the checked folders, stripped from file names.
-    roots: Vec<String>,
+    roots: &'w [String],
 }
 
 impl<'w> Names<'w> {
-    /// Names every pipeline, stage, action, project, variable and command of `ws`. Items
-    /// that share a name are told apart by their rank among those of that name (`#1`).
-    pub(crate) fn new(ws: &'w Workspace, roots: &[String]) -> Self {
-        let mut by_place = HashMap::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        let mut add = |source: &'w SourceRef, name: String| {
-            let rank = seen.entry(name.clone()).or_insert(0);
-            let name = if *rank == 0 {
-                name
-            } else {
-                format!("{name}#{rank}")
-            };
-            *rank += 1;
-            by_place
-                .entry((source.file.as_str(), source.path.as_str()))
-                .or_insert(name);
-        };
-        for p in &ws.pipelines {
-            add(&p.source, format!("pipeline:{}", p.name));
-            for s in &p.stages {
-                add(&s.source, format!("stage:{}/{}", p.name, s.name));
-                for a in &s.actions {
-                    add(
-                        &a.source,
-                        format!("action:{}/{}/{}", p.name, s.name, a.name),
-                    );
-                }
-            }
-        }
-        for project in ws.projects.values() {
+    pub(crate) fn new(ws: &'w Workspace, roots: &'w [String]) -> Self {
+        Names { ws, roots }
+    }
+
+    /// Every item of the workspace with the place that declares it, in model order.
+    fn items(&self) -> impl Iterator<Item = (&'w SourceRef, Item<'w>)> {
+        let ws = self.ws;
+        let pipelines = ws.pipelines.iter().flat_map(|p| {
+            std::iter::once((&p.source, Item::Pipeline(&p.name))).chain(p.stages.iter().flat_map(
+                move |s| {
+                    std::iter::once((&s.source, Item::Stage(&p.name, &s.name))).chain(
+                        s.actions
+                            .iter()
+                            .map(move |a| (&a.source, Item::Action(&p.name, &s.name, &a.name))),
+                    )
+                },
+            ))
+        });
+        let projects = ws.projects.values().flat_map(|project| {
             let label = project
                 .name
-                .clone()
-                .or_else(|| project.logical_id.clone())
-                .unwrap_or_else(|| project.key.clone());
-            add(&project.source, format!("project:{label}"));
-            for v in &project.environment.variables {
-                add(&v.source, format!("variable:{label}/{}", v.name));
-            }
-        }
-        for spec in ws.buildspecs.values() {
-            for c in &spec.commands {
+                .as_deref()
+                .or(project.logical_id.as_deref())
+                .unwrap_or(&project.key);
+            std::iter::once((&project.source, Item::Project(label))).chain(
+                project
+                    .environment
+                    .variables
+                    .iter()
+                    .map(move |v| (&v.source, Item::Variable(label, &v.name))),
+            )
+        });
+        let commands = ws.buildspecs.values().flat_map(|spec| {
+            spec.commands.iter().map(|c| {
                 // an inline buildspec is named by the place that embeds it
-                let embedded_at = c.source.path.split_once('#').map_or("", |(at, _)| at);
+                let at = c.source.path.split_once('#').map_or("", |(at, _)| at);
                 let list = if c.finally { "finally" } else { "commands" };
-                add(
-                    &c.source,
-                    format!("command:{embedded_at}:{}:{list}:{}", c.phase, c.text),
-                );
-            }
-        }
-        Names {
-            by_place,
-            roots: roots.to_vec(),
-        }
+                (&c.source, Item::Command(at, &c.phase, list, &c.text))
+            })
+        });
+        pipelines.chain(projects).chain(commands)
     }
 
     /// The file of `source` relative to its checked folder, and the name of the nearest
-    /// item holding its place with the rest of the path.
+    /// item holding its place (told apart from items of the same name by its rank among
+    /// them, `#1`) with the rest of the path.
     fn logical(&self, source: &SourceRef) -> (String, String) {
         let file = self
             .roots
@@ -103,17 +114,36 @@ impl<'w> Names<'w> {
             .unwrap_or(&source.file)
             .to_string();
         let path = source.path.as_str();
-        let mut cut = path.len();
-        loop {
-            let (held, rest) = path.split_at(cut);
-            if let Some(name) = self.by_place.get(&(source.file.as_str(), held)) {
-                return (file, format!("{name}{rest}"));
-            }
-            match held.rfind(['/', '#']) {
-                Some(i) => cut = i,
-                None => return (file, path.to_string()),
+        let holds = |held: &str| {
+            held.is_empty()
+                || path == held
+                || path
+                    .strip_prefix(held)
+                    .is_some_and(|rest| rest.starts_with(['/', '#']))
+        };
+        // (index, length of the place it holds, item) of the nearest holder so far
+        let mut best: Option<(usize, usize, Item<'w>)> = None;
+        for (i, (at, item)) in self.items().enumerate() {
+            let longer = best.as_ref().is_none_or(|(_, len, _)| at.path.len() > *len);
+            if longer && at.file == source.file && holds(&at.path) {
+                best = Some((i, at.path.len(), item));
             }
         }
+        let Some((index, held, item)) = best else {
+            return (file, path.to_string());
+        };
+        let rank = self
+            .items()
+            .take(index)
+            .filter(|(_, other)| *other == item)
+            .count();
+        let rest = path.get(held..).unwrap_or("");
+        let name = if rank == 0 {
+            format!("{item}{rest}")
+        } else {
+            format!("{item}#{rank}{rest}")
+        };
+        (file, name)
     }
 
     /// The fingerprint of a finding of `policy` pointing at `targets`.

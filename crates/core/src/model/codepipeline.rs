@@ -136,6 +136,7 @@ fn build_stage(
         actions,
         before_entry: field(stage, "BeforeEntry").map_or(Json::Null, |(n, _)| n.to_json()),
         skippable: false,
+        skip_condition: None,
         failure_continues: false,
         conditional: false,
         source: SourceRef::new(file, &stage_path),

@@ -59,6 +59,10 @@ fn first(table: &[(&'static str, &str)], patterns: &RegexSet, text: &str) -> Opt
 
 /// The construct `text` uses to discard its own failure (`|| true`, `set +e`, ...).
 pub(crate) fn masking(text: &str) -> Option<String> {
+    // every construct holds one of these words; most commands hold none
+    if !(text.contains("||") || text.contains("exit") || text.contains("set")) {
+        return None;
+    }
     first(MASKING, &MASKING_SET, text)
 }
 

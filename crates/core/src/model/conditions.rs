@@ -82,6 +82,7 @@ pub(crate) fn stage_conditions(
             };
             if skips && key == "BeforeEntry" {
                 stage.skippable = true;
+                stage.skip_condition = Some(SourceRef::new(file, &block_path));
             }
             if skips && key == "OnFailure" {
                 stage.failure_continues = true;

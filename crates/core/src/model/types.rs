@@ -98,6 +98,8 @@ pub struct Stage {
     /// Its entry condition can skip it (a `SKIP` result, or one that cannot be resolved):
     /// what it holds may not run.
     pub skippable: bool,
+    /// The `BeforeEntry` entry that can skip it, when it can.
+    pub skip_condition: Option<SourceRef>,
     /// Its `OnFailure` result lets the pipeline go on after an action fails (`SKIP`), so
     /// its gates stop nothing.
     pub failure_continues: bool,
