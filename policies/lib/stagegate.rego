@@ -136,9 +136,8 @@ labels(actions, n) := concat(", ", [action_label(a) | some a in first(actions, n
 ])
 
 # A source ref one key or index below another (the token is escaped as in paths:
-# `~` as `~0`, `/` as `~1`, `#` as `~2`). A finding can say the same for less work with
-# `{"source": source, "below": [key or index...]}`, which stagegate resolves: building the
-# path string costs the policy engine more than the rest of most findings.
+# `~` as `~0`, `/` as `~1`, `#` as `~2`). In a finding, `{"source": source, "below": [key
+# or index...]}` says the same more simply.
 child(source, token) := {
 	"file": source.file,
 	"path": sprintf("%s/%s", [source.path, escape_token(sprintf("%v", [token]))]),

@@ -24,7 +24,7 @@ pub enum Kind {
 /// A file read for checking.
 #[derive(Debug, Clone)]
 pub struct Candidate {
-    /// The file.
+    /// Its text and display path.
     pub file: Arc<SourceFile>,
     /// Named on the command line (or given in memory): an input whatever its content.
     pub explicit: bool,

@@ -80,7 +80,7 @@ pub enum Error {
     /// A file or folder could not be read.
     #[error("{path}: {message}")]
     Io {
-        /// The path.
+        /// The file or folder, as displayed.
         path: String,
         /// Why.
         message: String,

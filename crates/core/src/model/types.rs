@@ -50,7 +50,7 @@ pub struct Unresolved {
     pub value: String,
     /// Why it cannot be known, e.g. `parameter \`Category\` may be overridden when deployed`.
     pub reason: String,
-    /// The value.
+    /// Where the value is written (file and path): findings about it point here.
     pub source: SourceRef,
 }
 
@@ -80,7 +80,7 @@ pub struct Pipeline {
     pub region: Option<String>,
     /// Stages in execution order.
     pub stages: Vec<Stage>,
-    /// The declaration.
+    /// Where the pipeline is written (file and path): findings about it point here.
     pub source: SourceRef,
 }
 
@@ -105,7 +105,7 @@ pub struct Stage {
     pub failure_continues: bool,
     /// Exists only under a CloudFormation condition.
     pub conditional: bool,
-    /// The stage.
+    /// Where the stage is written (file and path): findings about it point here.
     pub source: SourceRef,
 }
 
@@ -205,7 +205,7 @@ pub struct Action {
     /// Claims a locked role without being verified; locked when it stands before a build.
     #[serde(skip)]
     pub(crate) locked_claim: bool,
-    /// The action.
+    /// Where the action is written (file and path): findings about it point here.
     pub source: SourceRef,
 }
 
@@ -267,7 +267,7 @@ impl Action {
 /// Why an action is, or is not, a gate of some role.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
-    /// The role.
+    /// The role it is evidence for (`sca`, `sast`, `secrets`, `iac`).
     pub role: String,
     /// Whether this evidence makes the role verified.
     pub accepted: bool,
@@ -298,7 +298,7 @@ pub struct Project {
     pub buildspec: BuildspecRef,
     /// Build environment.
     pub environment: Environment,
-    /// The project.
+    /// Where the project is written (file and path): findings about it point here.
     pub source: SourceRef,
 }
 
@@ -340,7 +340,7 @@ pub struct EnvVar {
     /// Why it reads as a secret (its value looks like a credential, or its name matches
     /// the governance pattern), whatever its type; null when it does not.
     pub secret: Option<String>,
-    /// The variable.
+    /// Where the variable is written (file and path): findings about it point here.
     pub source: SourceRef,
 }
 
@@ -382,7 +382,7 @@ pub struct Buildspec {
 pub struct Fact {
     /// What it is, in words.
     pub reason: String,
-    /// Where.
+    /// Where it is (file and path).
     pub source: SourceRef,
 }
 
@@ -402,6 +402,6 @@ pub struct Command {
     /// How it runs a script it downloads (`pipes a download into a shell`, ...); null when
     /// it runs none.
     pub runs_download: Option<String>,
-    /// The command.
+    /// Where the command is written (file and path): findings about it point here.
     pub source: SourceRef,
 }

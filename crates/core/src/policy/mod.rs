@@ -1,6 +1,7 @@
 //! evaluate: load Rego policies (built-in pack and user folders), compile them once, and
 //! evaluate them over a workspace model.
 
+mod backend;
 mod finding;
 mod input;
 mod metadata;
@@ -284,35 +285,7 @@ impl PolicySet {
         let reads_documents = files
             .iter()
             .any(|(f, _)| !f.builtin && !is_test_file(&f.file.path));
-        // The bytecode machine runs only the built-in pack, compiled at build time and
-        // compared with the interpreter on every fixture by the tests: regorus's compiler
-        // still has gaps (an undefined assignment does not fail a function body before an
-        // `else`), and a user policy that hit one would pass silently. User policies stay on
-        // the interpreter, and so does the whole pack when a user module replaces its helper
-        // library or adds rules to one of its packages (the compiled program cannot see them).
-        let builtin_packages: Vec<&str> = BUILTIN_PACKAGES.iter().map(|(_, p)| *p).collect();
-        let whole_pack = !user_lib
-            && BUILTIN_FILES.iter().all(|(path, _)| {
-                files
-                    .iter()
-                    .any(|(f, _)| f.builtin && f.file.path.as_str() == *path)
-            })
-            && !files.iter().any(|(f, package)| {
-                !f.builtin
-                    && package
-                        .as_deref()
-                        .is_some_and(|p| builtin_packages.contains(&p))
-            });
-        let vm = if whole_pack {
-            Some(
-                vm::Compiled::builtin(&data).map_err(|message| Error::Policy {
-                    path: "(built-in pack)".into(),
-                    message,
-                })?,
-            )
-        } else {
-            None
-        };
+        let vm = backend::machine_for(&files, user_lib, &data)?;
         let mut set = PolicySet {
             engine: OnceLock::new(),
             modules,
@@ -470,7 +443,7 @@ impl PolicySet {
     /// `engine` when given (load time), else a clone of the stored one made on first need.
     fn evaluate_with(
         &self,
-        mut engine: Option<&mut regorus::Engine>,
+        engine: Option<&mut regorus::Engine>,
         workspace: &Workspace,
     ) -> (Vec<Finding>, Vec<EvalError>) {
         let mut findings = Vec::new();
@@ -485,55 +458,21 @@ impl PolicySet {
                 return (findings, errors);
             }
         };
-        let mut machine = match self.vm.as_ref().map(|vm| vm.checkout(&input)) {
-            Some(Err(message)) => {
+        let mut run = match backend::Run::start(self, engine, &input) {
+            Ok(run) => run,
+            Err(message) => {
                 errors.push(EvalError {
                     policy: "(all)".into(),
                     message,
                 });
                 return (findings, errors);
             }
-            Some(Ok(m)) => Some(m),
-            None => None,
         };
-        // every compiled policy in one run shares the helpers' rule cache (`lib.actions` is
-        // built once, not once per policy); on any error, each policy runs alone so that the
-        // error names its policy
-        let mut together = match (&self.vm, machine.as_mut()) {
-            (Some(vm), Some(m)) if self.compiled_count() == vm.len() => vm.run_all(m).ok(),
-            _ => None,
-        };
-        let mut clone: Option<regorus::Engine> = None;
-        let mut input_set = false;
         for policy in &self.policies {
             let id = &policy.metadata.id;
-            let result = match (&self.vm, machine.as_mut()) {
-                (Some(vm), Some(m)) if vm.covers(&policy.package) => {
-                    match together.as_mut().and_then(|t| t.remove(&policy.package)) {
-                        Some(value) => Ok(value),
-                        None => vm.run(m, &policy.package),
-                    }
-                }
-                _ => {
-                    let engine = match engine.as_deref_mut() {
-                        Some(e) => Ok(e),
-                        None => match &mut clone {
-                            Some(e) => Ok(e),
-                            None => self.engine().map(|e| clone.insert(e.clone())),
-                        },
-                    };
-                    engine.map_err(|e| format!("{e}")).and_then(|engine| {
-                        if !input_set {
-                            engine.set_input(input.clone());
-                            input_set = true;
-                        }
-                        engine
-                            .eval_rule(together::deny_entry(&policy.package))
-                            .map_err(|e| format!("{e}"))
-                    })
-                }
-            };
-            let decoded = result.and_then(|v| Finding::decode_set(id, &v));
+            let decoded = run
+                .deny(policy)
+                .and_then(|v| Finding::decode_set(id, &v));
             match decoded {
                 Ok(mut f) => findings.append(&mut f),
                 Err(message) => errors.push(EvalError {
@@ -542,9 +481,7 @@ impl PolicySet {
                 }),
             }
         }
-        if let (Some(vm), Some(m)) = (&self.vm, machine) {
-            vm.checkin(m);
-        }
+        run.finish();
         (findings, errors)
     }
 
