@@ -85,7 +85,8 @@ pub enum Error {
         /// Why.
         message: String,
     },
-    /// The governance data file or the repository configuration is invalid.
+    /// A file that configures the check is invalid: governance data, the repository
+    /// configuration, or a policy's METADATA.
     #[error("{}", .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Config {
         /// Every problem, located.

@@ -249,12 +249,8 @@ impl PolicySet {
             if !rego.file.text.lines().any(|l| l.trim() == "# METADATA") {
                 continue;
             }
-            let metadata = parse_metadata(&rego.file).map_err(|e| {
-                let lc = rego.file.line_column(e.span.start);
-                Error::Policy {
-                    path: format!("{path}:{}:{}", lc.line, lc.column),
-                    message: e.message,
-                }
+            let metadata = parse_metadata(&rego.file).map_err(|e| Error::Config {
+                problems: vec![crate::error::Located::new(&rego.file, e.span, e.message)],
             })?;
             let package = package.clone().ok_or_else(|| Error::Policy {
                 path: path.clone(),
