@@ -7,6 +7,16 @@ fn linter() -> Linter {
     Linter::builder().builtin_policies().build().unwrap()
 }
 
+/// The first finding of `policy` when the e2e fixture `case` is checked.
+fn finding(case: &str, policy: &str) -> stagegate::Violation {
+    let report = linter().check_paths(&[repo_root().join("fixtures/e2e").join(case)]);
+    report
+        .violations
+        .into_iter()
+        .find(|v| v.policy == policy)
+        .unwrap_or_else(|| panic!("{case}: no {policy} finding"))
+}
+
 #[test]
 fn e2e_fixtures_match_their_marks() {
     let dir = repo_root().join("fixtures/e2e");
@@ -29,13 +39,7 @@ fn compliant_seed_pipeline_is_clean_and_fully_modelled() {
 
 #[test]
 fn build_without_sca_points_at_the_action_with_column_and_related_gate() {
-    let case = repo_root().join("fixtures/e2e/seed-violating");
-    let report = linter().check_paths(&[&case]);
-    let v = report
-        .violations
-        .iter()
-        .find(|v| v.policy == "build-without-sca")
-        .unwrap();
+    let v = finding("seed-violating", "build-without-sca");
     assert_eq!((v.location.line, v.location.column), (232, 15));
     assert!(v.location.path.ends_with("seed-violating/pipeline.yaml"));
     // the SCA action runs the repository's buildspec-sca.yml: named like a gate, not one
@@ -55,13 +59,7 @@ fn build_without_sca_points_at_the_action_with_column_and_related_gate() {
 
 #[test]
 fn locked_buildspec_points_at_the_buildspec_key() {
-    let case = repo_root().join("fixtures/e2e/seed-violating");
-    let report = linter().check_paths(&[&case]);
-    let v = report
-        .violations
-        .iter()
-        .find(|v| v.policy == "locked-buildspec-not-inline")
-        .unwrap();
+    let v = finding("seed-violating", "locked-buildspec-not-inline");
     assert_eq!(
         (v.location.line, v.location.column, v.location.end_line),
         (165, 9, 165)
@@ -72,8 +70,7 @@ fn locked_buildspec_points_at_the_buildspec_key() {
 
 #[test]
 fn gate_found_through_a_json_string_buildspec_is_located_inside_the_string() {
-    let case = repo_root().join("fixtures/e2e/cdk");
-    let report = linter().check_paths(&[&case]);
+    let report = linter().check_paths(&[repo_root().join("fixtures/e2e/cdk")]);
     let v = report
         .violations
         .iter()
@@ -132,13 +129,7 @@ fn gate_found_through_a_block_scalar_buildspec_is_located_on_the_outer_line() {
 
 #[test]
 fn get_pipeline_dump_links_to_batch_get_projects_dump() {
-    let case = repo_root().join("fixtures/e2e/get-pipeline");
-    let report = linter().check_paths(&[&case]);
-    let v = report
-        .violations
-        .iter()
-        .find(|v| v.policy == "locked-buildspec-not-inline")
-        .unwrap();
+    let v = finding("get-pipeline", "locked-buildspec-not-inline");
     assert!(v.location.path.ends_with("projects.json"));
     assert!(v.related[0].location.path.ends_with("pipeline.json"));
 }
