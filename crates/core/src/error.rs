@@ -98,6 +98,13 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// The policy engine could not start: the governance data or the compiled built-in pack
+    /// did not load, or a coverage report could not be made.
+    #[error("policy engine: {message}")]
+    Engine {
+        /// Why.
+        message: String,
+    },
     /// A policy failed to load, compile or evaluate.
     #[error("{path}: {message}")]
     Policy {
@@ -115,6 +122,7 @@ impl miette::Diagnostic for Error {
             Error::Policy { .. } => "stagegate::policy",
             Error::Config { .. } => "stagegate::config",
             Error::Threads { .. } => "stagegate::threads",
+            Error::Engine { .. } => "stagegate::engine",
         }))
     }
 

@@ -38,9 +38,8 @@ pub(super) fn machine_for(
     }
     vm::Compiled::builtin(data)
         .map(Some)
-        .map_err(|message| Error::Policy {
-            path: "(built-in pack)".into(),
-            message,
+        .map_err(|message| Error::Engine {
+            message: format!("cannot load the compiled built-in pack: {message}"),
         })
 }
 

@@ -171,9 +171,8 @@ fn build_engine(
     data: &regorus::Value,
 ) -> Result<regorus::Engine, Error> {
     let mut engine = regorus::Engine::new();
-    engine.add_data(data.clone()).map_err(|e| Error::Policy {
-        path: "(governance data)".into(),
-        message: format!("{e}"),
+    engine.add_data(data.clone()).map_err(|e| Error::Engine {
+        message: format!("cannot load the governance data: {e}"),
     })?;
     for module in modules {
         engine
@@ -530,9 +529,8 @@ impl PolicySet {
         }
         let mut covered = Vec::new();
         if coverage {
-            let report = engine.get_coverage_report().map_err(|e| Error::Policy {
-                path: "(coverage)".into(),
-                message: format!("{e}"),
+            let report = engine.get_coverage_report().map_err(|e| Error::Engine {
+                message: format!("cannot report coverage: {e}"),
             })?;
             for f in report.files {
                 if is_test_file(&f.path) {
