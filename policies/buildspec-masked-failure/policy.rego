@@ -2,8 +2,10 @@
 # title: Buildspec hides a failing step
 # description: |
 #   CodeBuild fails a phase when a command exits non-zero. An install, pre_build or build
-#   command ending in `|| true`, `|| :`, `|| exit 0` or `; exit 0`, or one that turns off
-#   errexit with `set +e`, makes a failing test, scan or compile look green. So does a phase
+#   command ending in `|| true` (or `|| /bin/true`), `|| :`, `|| echo ...`, `|| exit 0`,
+#   `; exit 0` or `; true`, one piped into `tee` without `pipefail` (the pipeline's status is
+#   tee's), or one that turns off errexit with `set +e`, makes a failing test, scan or
+#   compile look green. So does a phase
 #   with `on-failure: CONTINUE`, and a batch build-list or build-graph task with
 #   `ignore-failure: true`, which lets the batch succeed when that task fails. `finally`
 #   blocks (clean-up) are not checked.

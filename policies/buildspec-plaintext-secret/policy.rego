@@ -5,8 +5,9 @@
 #   repository (and its history, forks and clones) for a repo buildspec, in the project
 #   configuration for an inline one, and they are shown in build logs and to anyone who can
 #   read the project. A variable whose name reads as a secret (SECRET, TOKEN, PASSWORD,
-#   API_KEY, PRIVATE_KEY, CREDENTIAL) or whose value looks like a known credential format
-#   (AWS access key id, GitHub, GitLab, Docker Hub or Slack token, PEM private key) must be
+#   PASS, API_KEY, PRIVATE_KEY, CREDENTIAL) or whose value looks like a known credential format
+#   (AWS access key id, GitHub, GitLab, Docker Hub, Slack or npm token, Slack webhook URL,
+#   URL with a password, PEM private key) must be
 #   read from Parameter Store or Secrets Manager instead. CloudFormation dynamic references
 #   (`{{resolve:...}}`), masked values (`****`) and empty values are not secrets. The name
 #   pattern is the governance parameter `secret_name_pattern` (a regular expression; the
@@ -19,7 +20,7 @@
 #   id: buildspec-plaintext-secret
 #   severity: error
 #   parameters:
-#     secret_name_pattern: '(?i)(secret|token|passw(or)?d|api_?key|private_?key|credential)'
+#     secret_name_pattern: '(?i)(secret|token|passw(or)?d|(^|_)pass(_|$)|api_?key|private_?key|credential)'
 #   remediation: |
 #     Store the secret in Parameter Store (SecureString) or Secrets Manager, revoke the
 #     exposed value, and read it through `env.parameter-store` or `env.secrets-manager`.

@@ -1,9 +1,10 @@
 # METADATA
 # title: Buildspec runs a script downloaded during the build
 # description: |
-#   A command that pipes `curl` or `wget` output into a shell (`curl ... | sh`,
-#   `wget -qO- ... | sudo bash`), runs it through process substitution
-#   (`bash <(curl ...)`, `sh -c "$(curl ...)"`), or downloads a script and sources it in
+#   A command that pipes `curl` or `wget` output into a shell or an interpreter
+#   (`curl ... | sh`, `wget -qO- ... | sudo bash`, `curl ... | python3`), runs it through
+#   process substitution (`bash <(curl ...)`, `sh -c "$(curl ...)"`), evaluates it
+#   (`eval "$(curl ...)"`), or downloads a script and sources it in
 #   the same command (`curl -o x.sh ... && . ./x.sh`) executes whatever the remote server
 #   returns at that moment, with the build's role and secrets. A compromised or changed
 #   download runs unchecked, and the build cannot be reproduced.

@@ -5,9 +5,10 @@
 #   action (`EnvironmentVariables`), is stored in clear in the project or pipeline
 #   definition: anyone who can read the project or pipeline (`BatchGetProjects`,
 #   `GetPipeline`), the template or its stack sees it, and it shows up in build logs. A
-#   variable whose name reads as a secret (SECRET, TOKEN, PASSWORD, API_KEY, PRIVATE_KEY,
-#   CREDENTIAL) or whose value looks like a known credential format (AWS access key id,
-#   GitHub, GitLab, Docker Hub or Slack token, PEM private key) must be of type
+#   variable whose name reads as a secret (SECRET, TOKEN, PASSWORD, PASS, API_KEY,
+#   PRIVATE_KEY, CREDENTIAL) or whose value looks like a known credential format (AWS access key id,
+#   GitHub, GitLab, Docker Hub, Slack or npm token, Slack webhook URL, URL with a
+#   password, PEM private key) must be of type
 #   PARAMETER_STORE or SECRETS_MANAGER. CloudFormation dynamic references
 #   (`{{resolve:...}}`), masked values (`****`) and empty values are not secrets. The name
 #   pattern is the governance parameter `secret_name_pattern` (a regular expression; the
@@ -21,7 +22,7 @@
 #   id: codebuild-plaintext-secret
 #   severity: error
 #   parameters:
-#     secret_name_pattern: '(?i)(secret|token|passw(or)?d|api_?key|private_?key|credential)'
+#     secret_name_pattern: '(?i)(secret|token|passw(or)?d|(^|_)pass(_|$)|api_?key|private_?key|credential)'
 #   remediation: |
 #     Store the secret in Parameter Store (SecureString) or Secrets Manager, revoke the
 #     exposed value, and pass its name with type PARAMETER_STORE or SECRETS_MANAGER.

@@ -17,6 +17,14 @@ const MASKING: &[(&str, &str)] = &[
         "set +e",
         r"(?-u)(^|[\s;&|(])set\s+(\+[A-Za-z]*e[A-Za-z]*\b|\+o\s+errexit\b)",
     ),
+    (
+        "|| true",
+        r#"(?-u)\|\|\s*(["']true["']|(/usr)?/bin/true\b)"#,
+    ),
+    ("|| echo", r"(?-u)\|\|\s*echo\b"),
+    ("; true", r"(?-u);\s*true\b"),
+    // without `pipefail` a pipeline's status is its last command's: `tee` succeeds
+    ("| tee", r"(^|[^|])\|\s*tee\b"),
 ];
 
 /// Each way of running a download, in the order a fact names them.
@@ -41,6 +49,14 @@ const REMOTE: &[(&str, &str)] = &[
         "downloads a script and sources it",
         r"(?s)\b(curl|wget)\b.*(;|&&|\|\||\n)\s*(source|\.)\s+[^\s;&|]",
     ),
+    (
+        "evaluates a download",
+        r#"(^|[\s;&|(])eval\s+["']?\$\(\s*(curl|wget)\b"#,
+    ),
+    (
+        "pipes a download into an interpreter",
+        r"(?s)\b(curl|wget)\b.*\|\s*(sudo\s+(-\S+\s+)*)?(python[0-9.]*|perl|ruby|node|php)\b",
+    ),
 ];
 
 fn set(table: &[(&str, &str)]) -> RegexSet {
@@ -60,10 +76,15 @@ fn first(table: &[(&'static str, &str)], patterns: &RegexSet, text: &str) -> Opt
 /// The construct `text` uses to discard its own failure (`|| true`, `set +e`, ...).
 pub(crate) fn masking(text: &str) -> Option<String> {
     // every construct holds one of these words; most commands hold none
-    if !(text.contains("||") || text.contains("exit") || text.contains("set")) {
+    if !["||", "exit", "set", "true", "tee"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
         return None;
     }
-    first(MASKING, &MASKING_SET, text)
+    let found = first(MASKING, &MASKING_SET, text)?;
+    // a pipeline whose status is not its last command's does not hide a failure in tee
+    (found != "| tee" || !text.contains("pipefail")).then_some(found)
 }
 
 /// How `text` runs a script it downloads (`pipes a download into a shell`, ...).
@@ -94,7 +115,7 @@ mod tests {
         assert_eq!(masking("set +o errexit").as_deref(), Some("set +e"));
         assert_eq!(masking("make || :").as_deref(), Some("|| :"));
         assert_eq!(masking("trivy fs --exit-code 1 ."), None);
-        assert_eq!(masking("make || echo failed"), None);
+        assert_eq!(masking("make || echo failed").as_deref(), Some("|| echo"));
         assert_eq!(masking("reset +e"), None);
         assert_eq!(
             masking("make check || exit 0; exit 0").as_deref(),
@@ -103,6 +124,18 @@ mod tests {
         assert_eq!(masking("npm config set registry https://r.example"), None);
         assert_eq!(masking("test -f report.xml || exit 1"), None);
         assert_eq!(masking("grep -q ok status.txt && echo true"), None);
+        for (text, construct) in [
+            ("npm test || echo tests failed", "|| echo"),
+            ("npm test || /bin/true", "|| true"),
+            ("npm test || \"true\"", "|| true"),
+            ("make check; true", "; true"),
+            ("snyk test | tee report.txt", "| tee"),
+        ] {
+            assert_eq!(masking(text).as_deref(), Some(construct), "{text}");
+        }
+        assert_eq!(masking("set -o pipefail; snyk test | tee report.txt"), None);
+        assert_eq!(masking("echo true > flag"), None);
+        assert_eq!(masking("make || exit 1"), None);
     }
 
     #[test]
@@ -179,6 +212,14 @@ mod tests {
         for (text, how) in runs {
             assert_eq!(remote_execution(text).as_deref(), Some(how), "{text}");
         }
+        assert_eq!(
+            remote_execution("eval \"$(curl -fsSL https://x.example/env)\"").as_deref(),
+            Some("evaluates a download")
+        );
+        assert_eq!(
+            remote_execution("curl -sSL https://x.example/get.py | python3 -").as_deref(),
+            Some("pipes a download into an interpreter")
+        );
         for text in [
             "curl -fsSLo install.sh https://example.com/install.sh && echo \"abc  install.sh\" | sha256sum -c - && bash install.sh",
             "curl -s https://api.example.com/v1/status | jq .state",

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 /// The name pattern when governance data sets none.
 pub const DEFAULT_NAME_PATTERN: &str =
-    r"(?i)(secret|token|passw(or)?d|api_?key|private_?key|credential)";
+    r"(?i)(secret|token|passw(or)?d|(^|_)pass(_|$)|api_?key|private_?key|credential)";
 
 /// Credential formats, in the order a reason names them.
 const TOKENS: &[(&str, &str)] = &[
@@ -21,6 +21,16 @@ const TOKENS: &[(&str, &str)] = &[
     ("a Docker Hub token", r"dckr_pat_[A-Za-z0-9_-]"),
     ("a Slack token", r"xox[abprs]-[A-Za-z0-9]"),
     ("a private key", r"-----BEGIN .*PRIVATE KEY-----"),
+    ("an npm token", r"npm_[A-Za-z0-9]{36}"),
+    (
+        "a Slack webhook URL",
+        r"hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+",
+    ),
+    // `scheme://user:password@host`: a password in the URL itself
+    (
+        "a URL with credentials",
+        r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@[^/\s@]",
+    ),
 ];
 
 #[allow(clippy::expect_used)]

@@ -199,3 +199,22 @@ fn every_policy_s_findings_match_their_snapshot() {
         differ.join("\n")
     );
 }
+
+/// The secret-name default the secret policies declare in METADATA is the one the model
+/// applies, so `stagegate explain` and governance checks describe what runs.
+#[test]
+fn the_declared_secret_name_default_is_the_model_s() {
+    let linter = linter();
+    for id in ["buildspec-plaintext-secret", "codebuild-plaintext-secret"] {
+        let params = linter.policy_set().parameters(id);
+        let (_, default) = params
+            .iter()
+            .find(|(k, _)| k == "secret_name_pattern")
+            .unwrap_or_else(|| panic!("{id} declares secret_name_pattern"));
+        assert_eq!(
+            default,
+            &serde_json::to_string(stagegate::model::DEFAULT_SECRET_NAME_PATTERN).unwrap(),
+            "{id}"
+        );
+    }
+}
