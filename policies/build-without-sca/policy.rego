@@ -77,13 +77,13 @@ claims[p] := [[action, e] |
 }
 
 message(pipeline, action, gates, claims) := sprintf(
-	"%s action %s in pipeline %s runs with no verified SCA gate: %s is %s",
+	"%s action %s in pipeline %s runs with no verified SCA gate: %s is %s (a platform declares its gates in governance data: gates.actions, gates.projects)",
 	[lower(action.category), lib.action_label(action), pipeline.name, lib.action_label(claims[0][0]), claims[0][1].reason],
 ) if {
 	count(gates) == 0
 	count(claims) > 0
 } else := sprintf(
-	"%s action %s in pipeline %s runs with no verified SCA gate in the pipeline",
+	"%s action %s in pipeline %s runs with no verified SCA gate in the pipeline (a platform declares its gates in governance data: gates.actions, gates.projects)",
 	[lower(action.category), lib.action_label(action), pipeline.name],
 ) if {
 	count(gates) == 0

@@ -122,7 +122,20 @@ pub(crate) fn scan(words: &[String]) -> Scan {
                 Scan::Gate("sca")
             }
         }
-        "pip-audit" => Scan::Gate("sca"),
+        "pip-audit" | "cargo-audit" => Scan::Gate("sca"),
+        // the build tool's own dependency scanners: recognised, though the build file that
+        // configures them is the repository's (which `runs_repository_code` says)
+        "gradle" | "gradlew"
+            if args
+                .iter()
+                .any(|a| a.starts_with("dependencyCheck") || a.contains(":dependencyCheck")) =>
+        {
+            Scan::Gate("sca")
+        }
+        "mvn" | "mvnw" if args.iter().any(|a| a.contains("dependency-check")) => Scan::Gate("sca"),
+        "cargo" | "bundle" if sub == "audit" => Scan::Gate("sca"),
+        "bundle-audit" | "bundler-audit" if sub == "check" || sub.is_empty() => Scan::Gate("sca"),
+        "better-npm-audit" if sub == "audit" => Scan::Gate("sca"),
         "safety" if sub == "check" || sub == "scan" => Scan::Gate("sca"),
         "semgrep" => {
             if sub == "ci" || has("--error") {
@@ -187,8 +200,16 @@ pub(crate) fn runs_repository_code(words: &[String]) -> Option<String> {
         {
             format!("`{program} {sub}` runs scripts from the repository's package.json")
         }
-        "yarn" if !matches!(sub, "audit" | "--version") => {
+        // yarn runs the release the repository's .yarnrc names (`yarn-path`, `yarnPath`)
+        "yarn" if sub == "audit" => {
+            "`yarn audit` runs the yarn release the repository's .yarnrc may name".to_string()
+        }
+        "yarn" if sub != "--version" => {
             format!("`yarn {sub}` runs scripts from the repository's package.json")
+        }
+        // an alias in the repository's .cargo/config.toml replaces an external subcommand
+        "cargo" if sub == "audit" => {
+            "`cargo audit` may be an alias the repository's .cargo/config.toml defines".to_string()
         }
         "python" | "python3" if sub == "-m" => {
             // a module from the repository, or a tool installed by name
@@ -249,6 +270,20 @@ mod tests {
         assert_eq!(s("osv-scanner -r ."), Scan::Gate("sca"));
         assert_eq!(s("npm audit --audit-level=high"), Scan::Gate("sca"));
         assert_eq!(s("checkov -d ."), Scan::Gate("iac"));
+        for line in [
+            "./gradlew dependencyCheckAnalyze",
+            "gradle :app:dependencyCheckAggregate",
+            "mvn org.owasp:dependency-check-maven:check",
+            "mvn dependency-check:check",
+            "npx better-npm-audit audit",
+            "yarn audit --level high",
+            "cargo audit",
+            "bundle audit check --update",
+            "bundle-audit check",
+            "safety check",
+        ] {
+            assert_eq!(s(line), Scan::Gate("sca"), "{line}");
+        }
     }
 
     #[test]
@@ -283,5 +318,11 @@ mod tests {
         assert!(runs_repository_code(&w("go test ./...")).is_some());
         assert!(runs_repository_code(&w("bash -c 'trivy fs .'")).is_none());
         assert!(runs_repository_code(&w("curl -o x.zip https://x")).is_none());
+        // the scanners a repository's build file or tool configuration controls
+        assert!(runs_repository_code(&w("mvn dependency-check:check")).is_some());
+        assert!(runs_repository_code(&w("yarn audit")).is_some());
+        assert!(runs_repository_code(&w("cargo audit")).is_some());
+        assert!(runs_repository_code(&w("bundle audit")).is_some());
+        assert!(runs_repository_code(&w("cargo-audit audit")).is_none());
     }
 }
