@@ -25,7 +25,7 @@
 #     After:
 #       commands:
 #         - curl -fsSLo install.sh https://example.com/v1.4.2/install.sh
-#         - echo "3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  install.sh" | sha256sum -c -
+#         - echo "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  install.sh" | sha256sum -c -
 #         - bash install.sh
 package stagegate.policies.buildspec_remote_script
 

@@ -79,6 +79,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             write_stdout(&out)
         }
         Command::Explain { id, policies } => {
+            if id == stagegate::REFUSED {
+                return write_stdout(&render::explain_refused());
+            }
             let linter = build(&policies, &[])?;
             let policy = linter
                 .policies()

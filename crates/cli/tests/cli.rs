@@ -674,3 +674,18 @@ fn require_pipelines_makes_a_check_that_found_none_incomplete() {
     let o = stagegate(&["check", "--require", "pipelines", "fixtures/e2e/seed"]);
     assert_eq!(o.status.code(), Some(0));
 }
+
+#[test]
+fn explain_knows_every_id_stagegate_prints() {
+    let listed = stdout(&stagegate(&["policies"]));
+    let mut ids: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    ids.push("waiver-not-allowed");
+    for id in ids {
+        let o = stagegate(&["explain", id]);
+        assert_eq!(o.status.code(), Some(0), "explain {id}");
+        assert!(stdout(&o).starts_with(id), "explain {id}: {}", stdout(&o));
+    }
+}

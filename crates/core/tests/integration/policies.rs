@@ -218,3 +218,38 @@ fn the_declared_secret_name_default_is_the_model_s() {
         );
     }
 }
+
+/// The README's table of built-in policies lists each loaded policy once, with the
+/// severity and waivability its METADATA declares.
+#[test]
+fn the_readme_policy_table_is_the_loaded_pack() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let mut rows: Vec<(String, String, String)> = readme
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split(" | ").collect();
+            let id = cells.first()?.strip_prefix("| `")?.strip_suffix('`')?;
+            Some((
+                id.to_string(),
+                (*cells.get(1)?).to_string(),
+                (*cells.get(2)?).to_string(),
+            ))
+        })
+        .collect();
+    rows.sort();
+    let mut loaded: Vec<(String, String, String)> = linter()
+        .policies()
+        .iter()
+        .map(|p| {
+            let m = &p.metadata;
+            let waivable = if m.waivable { "yes" } else { "no" };
+            (
+                m.id.clone(),
+                m.severity.as_str().to_string(),
+                waivable.to_string(),
+            )
+        })
+        .collect();
+    loaded.sort();
+    assert_eq!(rows, loaded, "README's built-in policy table");
+}
