@@ -283,24 +283,29 @@ fn summary_text(t: &Totals, with_baseline: bool, fixed: &[String]) -> String {
     }
     if with_baseline {
         out.push_str(&format!(
-            "\nbaseline: {} new finding(s), {} fixed\n",
-            t.new_findings,
+            "\nbaseline: {}, {} fixed\n",
+            count(t.new_findings, "new finding", "new findings"),
             fixed.len()
         ));
     }
     out.push_str(&format!(
-        "\n{} workspaces, {} files, {} findings{}, {} incomplete workspace(s)\n",
-        t.workspaces,
-        t.files,
-        t.findings,
+        "\n{}, {}, {}{}, {}\n",
+        count(t.workspaces, "workspace", "workspaces"),
+        count(t.files, "file", "files"),
+        count(t.findings, "finding", "findings"),
         if with_baseline {
             format!(" ({} new)", t.new_findings)
         } else {
             String::new()
         },
-        t.broken
+        count(t.broken, "incomplete workspace", "incomplete workspaces"),
     ));
     out
+}
+
+/// `1 file`, `2 files`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `stagegate merge`: shard reports (`--format json`) into one report.

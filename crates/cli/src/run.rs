@@ -109,6 +109,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                     format!("{} exists (use --force to replace it)", path.display()).into(),
                 );
             }
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             std::fs::write(&path, STARTER_CONFIG)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             write_stdout(&format!("wrote {}\n", path.display()))
@@ -263,6 +264,16 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
         None if args.quiet => {}
         None => {
             write_stdout(&render(args.format))?;
+        }
+    }
+    // an incomplete check says why on stderr whatever goes to stdout, so that `--quiet` or
+    // a report written to a file never hides it
+    if args.quiet || args.output.is_some() {
+        for e in &report.errors {
+            match &e.location {
+                Some(l) => eprintln!("error: {}:{}:{}: {}", l.path, l.line, l.column, e.message),
+                None => eprintln!("error: {}", e.message),
+            }
         }
     }
     let floor = if fail_on_from_config {

@@ -689,3 +689,30 @@ fn explain_knows_every_id_stagegate_prints() {
         assert!(stdout(&o).starts_with(id), "explain {id}: {}", stdout(&o));
     }
 }
+
+#[test]
+fn quiet_still_says_why_a_check_is_incomplete() {
+    let bad = "fixtures/hostile/duplicate-keys.template.yaml";
+    let o = stagegate(&["check", "--quiet", bad]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("error: ") && err.contains("duplicate-keys.template.yaml:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn init_creates_the_folder_it_is_given() {
+    let dir = std::env::temp_dir().join(format!("stagegate-init-{}/sub/dir", std::process::id()));
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap().parent().unwrap());
+    let o = stagegate(&["init", dir.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(dir.join(".stagegate.yaml").is_file());
+}
