@@ -245,7 +245,7 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
         Format::Json => render::json::render(&report, &workspace),
         Format::Sarif => render::sarif::render(&report, linter.policies()),
         Format::Github => render::github::render(&report),
-        Format::Junit => render::junit::render(&report, linter.policies()),
+        Format::Junit => render::junit::render(&report, linter.policies(), threshold(fail_on)),
     };
     let write = |path: &std::path::Path, text: String| {
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
@@ -348,6 +348,16 @@ fn fail_on_name(f: FailOn) -> &'static str {
 /// 2 when something could not be checked; 1 when a finding reaches `--fail-on`, or is an
 /// error of a policy in `floor` (the non-waivable ones, when a repository set the bar);
 /// else 0.
+/// The lowest severity that fails a check run with `fail_on`.
+fn threshold(fail_on: FailOn) -> Option<Severity> {
+    match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Note => Some(Severity::Note),
+        FailOn::Never => None,
+    }
+}
+
 fn exit_code(report: &Report, fail_on: FailOn, floor: &[String]) -> ExitCode {
     if !report.errors.is_empty() {
         return ExitCode::from(2);

@@ -177,3 +177,74 @@ fn fingerprints_stay_equal_when_lines_are_inserted_above() {
         assert_eq!(b.2, a.2, "fingerprint changed");
     }
 }
+
+/// `(tests, failures, test cases, failure elements, most failures in one case)` of each
+/// `<testsuite>` of a JUnit document.
+fn junit_suites(xml: &str) -> Vec<(usize, usize, usize, usize, usize)> {
+    let attr = |head: &str, name: &str| -> usize {
+        let key = format!("{name}=\"");
+        head.split(&key)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    xml.split("<testsuite ")
+        .skip(1)
+        .map(|suite| {
+            let head = suite.split('>').next().unwrap();
+            let body = suite.split("</testsuite>").next().unwrap();
+            let cases: Vec<&str> = body.split("<testcase ").skip(1).collect();
+            let most = cases
+                .iter()
+                .map(|c| {
+                    c.split("</testcase>")
+                        .next()
+                        .unwrap()
+                        .matches("<failure ")
+                        .count()
+                })
+                .max()
+                .unwrap_or(0);
+            (
+                attr(head, "tests"),
+                attr(head, "failures"),
+                cases.len(),
+                body.matches("<failure ").count(),
+                most,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn junit_counts_match_its_elements_and_only_failing_findings_fail() {
+    let mut args = vec!["check", "--format", "junit"];
+    args.extend(CASES);
+    let xml = String::from_utf8(stagegate(&args).stdout).unwrap();
+    let suites = junit_suites(&xml);
+    assert!(suites.len() > 10);
+    for (tests, failures, cases, failure_elements, most) in suites {
+        assert_eq!(tests, cases, "tests= counts the test cases");
+        assert_eq!(
+            failures, failure_elements,
+            "failures= counts the failure elements"
+        );
+        assert!(most <= 1, "one failure element per test case at most");
+    }
+    // warnings do not fail a check at the default --fail-on error: they fail no test
+    let warnings = stagegate(&[
+        "check",
+        "--format",
+        "junit",
+        "policies/buildspec-masked-failure/fixtures/violating/repo-file",
+    ]);
+    assert_eq!(warnings.status.code(), Some(0));
+    let xml = String::from_utf8(warnings.stdout).unwrap();
+    assert!(xml.contains("failures=\"0\""), "{xml}");
+    assert!(!xml.contains("<failure "), "{xml}");
+    assert!(
+        xml.contains("<system-out>"),
+        "the warnings are listed: {xml}"
+    );
+}

@@ -1,7 +1,9 @@
 //! render: `--format junit`, JUnit XML for CodeBuild report groups and CI test views: one
-//! test suite per policy, one test case per checked file, a failure per finding.
+//! test suite per policy, one test case per checked file. A case fails (one `<failure>`,
+//! every finding in its text) when it holds a finding that fails the check; findings below
+//! `--fail-on` leave it passing and are listed in its `<system-out>`.
 
-use stagegate::{Policy, Report};
+use stagegate::{Policy, Report, Severity};
 
 fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -19,8 +21,9 @@ fn xml(s: &str) -> String {
     out
 }
 
-/// The report as JUnit XML.
-pub fn render(report: &Report, policies: &[Policy]) -> String {
+/// The report as JUnit XML; `fails`: the lowest severity that fails the check (`None`:
+/// findings never do).
+pub fn render(report: &Report, policies: &[Policy], fails: Option<Severity>) -> String {
     let mut suites = String::new();
     let (mut total_tests, mut total_failures) = (0, 0);
     let mut ids: Vec<&str> = policies.iter().map(|p| p.metadata.id.as_str()).collect();
@@ -60,16 +63,41 @@ pub fn render(report: &Report, policies: &[Policy]) -> String {
                 skipped += 1;
                 cases.push_str("      <skipped message=\"waived\"/>\n");
             }
-            for v in &active {
-                failures += 1;
-                cases.push_str(&format!(
-                    "      <failure message=\"{}\" type=\"{}\">{}:{}:{}: {}</failure>\n",
-                    xml(&v.message),
-                    v.severity.as_str(),
-                    xml(&v.location.path),
+            let line = |v: &stagegate::Violation| {
+                format!(
+                    "{}:{}:{}: {} ({})",
+                    v.location.path,
                     v.location.line,
                     v.location.column,
-                    xml(&v.message)
+                    v.message,
+                    v.severity.as_str()
+                )
+            };
+            let (failing, passing): (Vec<&stagegate::Violation>, Vec<&stagegate::Violation>) =
+                active
+                    .iter()
+                    .map(|v| **v)
+                    .partition(|v| fails.is_some_and(|t| v.severity >= t));
+            if let Some(first) = failing.first() {
+                failures += 1;
+                let text: Vec<String> = failing.iter().map(|v| line(v)).collect();
+                let message = if failing.len() == 1 {
+                    first.message.clone()
+                } else {
+                    format!("{} findings; the first: {}", failing.len(), first.message)
+                };
+                cases.push_str(&format!(
+                    "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
+                    xml(&message),
+                    first.severity.as_str(),
+                    xml(&text.join("\n"))
+                ));
+            }
+            if !passing.is_empty() {
+                let text: Vec<String> = passing.iter().map(|v| line(v)).collect();
+                cases.push_str(&format!(
+                    "      <system-out>{}</system-out>\n",
+                    xml(&text.join("\n"))
                 ));
             }
             cases.push_str("    </testcase>\n");
@@ -122,7 +150,8 @@ pub fn render(report: &Report, policies: &[Policy]) -> String {
         ));
     }
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"stagegate\" tests=\"{total_tests}\" failures=\"{total_failures}\" errors=\"{}\">\n{suites}</testsuites>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"stagegate\" tests=\"{}\" failures=\"{total_failures}\" errors=\"{}\">\n{suites}</testsuites>\n",
+        total_tests + report.errors.len(),
         report.errors.len()
     )
 }
