@@ -86,7 +86,7 @@ pub struct AuditArgs {
     #[arg(long, short, value_name = "N", default_value_t = 0)]
     pub jobs: usize,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = crate::audit::AuditFormat::Summary)]
+    #[arg(long, short, value_enum, default_value_t = crate::audit::AuditFormat::Summary)]
     pub format: crate::audit::AuditFormat,
     /// Write to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
@@ -142,7 +142,7 @@ pub struct CheckArgs {
     #[arg(long, value_enum, value_name = "WHAT")]
     pub require: Vec<Require>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, short, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]

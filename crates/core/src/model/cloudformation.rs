@@ -85,7 +85,7 @@ pub(crate) fn normalize(b: &mut Builder<'_>, doc: &Document, root: &Node) {
             if wanted == "AWS::CodeBuild::Project" {
                 codebuild::normalize(b, doc, props, path, Some(&r.id));
             } else {
-                codepipeline::normalize(b, &file, props, path, "cloudformation");
+                codepipeline::normalize(b, &file, props, path, "cloudformation", Some(&r.id));
             }
         }
     }

@@ -9,11 +9,19 @@ use super::{
 use crate::parse::{Node, PathBuf, Value};
 use serde_json::{Map, Value as Json};
 
-/// Adds the pipeline declared by `decl` (at `path` in `file`).
-pub(crate) fn normalize(b: &mut Builder<'_>, file: &str, decl: &Node, path: PathBuf, format: &str) {
+/// Adds the pipeline declared by `decl` (at `path` in `file`); `logical_id`: its
+/// CloudFormation resource's, which names it when it has no `Name`.
+pub(crate) fn normalize(
+    b: &mut Builder<'_>,
+    file: &str,
+    decl: &Node,
+    path: PathBuf,
+    format: &str,
+    logical_id: Option<&str>,
+) {
     let pipeline_index = b.out.workspace.pipelines.len();
     let name = field(decl, "Name").map_or_else(
-        || "(unnamed pipeline)".to_string(),
+        || logical_id.map_or_else(|| "(unnamed pipeline)".to_string(), str::to_string),
         // a name known only when deployed reads as its author wrote it (`!Sub app-${Env}`)
         |(n, _)| match b.resolve(file, n).certain() {
             Some(resolved) => resolved.to_string(),

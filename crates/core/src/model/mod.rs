@@ -171,7 +171,7 @@ pub fn normalize(
                     Some(p) => (p, PathBuf::root().join("pipeline")),
                     None => (root, PathBuf::root()),
                 };
-                codepipeline::normalize(&mut b, &file, decl, path, "api");
+                codepipeline::normalize(&mut b, &file, decl, path, "api", None);
                 let region = root
                     .get("metadata")
                     .and_then(|m| m.get("pipelineArn"))
