@@ -18,7 +18,7 @@ pub enum Command {
     /// Check pipelines, CodeBuild projects and buildspecs under PATHs (default `.`).
     Check(CheckArgs),
     /// List the loaded policies.
-    Policies(PolicyArgs),
+    Policies(PoliciesArgs),
     /// Show a policy's title, description, remediation and links.
     Explain {
         /// Policy id, e.g. build-without-sca.
@@ -56,6 +56,26 @@ pub enum Command {
     /// Test a policy folder (built-in pack when no DIR): Rego `test_*` rules and the
     /// fixture expectations of each `<id>/fixtures/{violating,compliant}/<case>/`.
     Test(TestArgs),
+}
+
+/// `policies` options.
+#[derive(Debug, clap::Args)]
+pub struct PoliciesArgs {
+    /// Output format: a line per policy, or JSON (id, severity, waivable, origin, title,
+    /// parameters).
+    #[arg(long, short, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+}
+
+/// How `policies` lists them.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ListFormat {
+    /// One line per policy.
+    Text,
+    /// A JSON array.
+    Json,
 }
 
 /// Which policies to load.

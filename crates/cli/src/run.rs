@@ -64,7 +64,26 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     match args.command {
         Command::Check(check) => run_check(check),
         Command::Policies(p) => {
-            let linter = build(&p, &[])?;
+            let linter = build(&p.policies, &[])?;
+            if p.format == crate::args::ListFormat::Json {
+                let list: Vec<serde_json::Value> = linter
+                    .policies()
+                    .iter()
+                    .map(|policy| {
+                        let m = &policy.metadata;
+                        serde_json::json!({
+                            "id": m.id,
+                            "severity": m.severity.as_str(),
+                            "waivable": m.waivable,
+                            "origin": policy.origin,
+                            "title": m.title,
+                            "parameters": linter.policy_set().parameters(&m.id).into_iter().map(|(k, _)| k).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect();
+                let text = serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?;
+                return write_stdout(&format!("{text}\n"));
+            }
             let mut out = String::new();
             for policy in linter.policies() {
                 let m = &policy.metadata;

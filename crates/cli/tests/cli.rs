@@ -716,3 +716,23 @@ fn init_creates_the_folder_it_is_given() {
     );
     assert!(dir.join(".stagegate.yaml").is_file());
 }
+
+#[test]
+fn policies_list_as_json() {
+    let o = stagegate(&["policies", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let list = v.as_array().unwrap();
+    assert!(list.len() > 10);
+    let secret = list
+        .iter()
+        .find(|p| p["id"] == "codebuild-plaintext-secret")
+        .unwrap();
+    assert_eq!(
+        secret["parameters"],
+        serde_json::json!(["secret_name_pattern"])
+    );
+    assert!(list
+        .iter()
+        .any(|p| p["id"] == "build-without-sca" && p["waivable"] == false));
+}
