@@ -35,6 +35,12 @@ struct Totals {
     by_workspace: Vec<(usize, usize, usize, String)>,
     worst: Option<Severity>,
     sarif: Option<crate::render::sarif::SarifLog>,
+    /// Output of workspaces that finished before one listed earlier, by target index:
+    /// written in target order, whatever the order they finish in.
+    pending: BTreeMap<usize, String>,
+    /// The index of the next target to write, and how many chunks were written.
+    next: usize,
+    written: usize,
 }
 
 /// Options of one sweep.
@@ -106,8 +112,15 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::Cli
         .map_err(io)?;
     }
     let write_error = Mutex::new(None::<String>);
+    // names are unique in a sweep: each workspace's place in the output
+    let order: std::collections::HashMap<&str, usize> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.as_str(), i))
+        .collect();
     audit::sweep(linter, &targets, jobs, |target, report| {
-        let result = handle(&s, target, report, &out, &totals);
+        let index = order.get(target.name.as_str()).copied().unwrap_or(0);
+        let result = handle(&s, index, target, report, &out, &totals);
         if let Err(e) = result {
             if let Ok(mut slot) = write_error.lock() {
                 slot.get_or_insert(e);
@@ -160,6 +173,7 @@ struct Settings {
 
 fn handle(
     s: &Settings,
+    index: usize,
     target: &Target,
     mut report: Report,
     out: &Mutex<Box<dyn Write + Send>>,
@@ -208,9 +222,6 @@ fn handle(
     if let Some(log) = t.sarif.as_mut() {
         log.add(&report, Some(&target.name));
     }
-    if s.format == AuditFormat::Json && t.workspaces > 0 {
-        chunk.insert(0, ',');
-    }
     t.workspaces += 1;
     t.files += report.summary.files;
     t.findings += all_findings;
@@ -235,12 +246,24 @@ fn handle(
     }
     t.by_workspace
         .push((report.errors.len(), errs, warns, target.name.clone()));
-    if !chunk.is_empty() {
-        // written while the totals lock is held, so JSON commas match the order of writes
-        out.lock()
-            .map_err(|_| "output lock")?
-            .write_all(chunk.as_bytes())
-            .map_err(io)?;
+    // written in target order while the totals lock is held, so JSON commas match the
+    // order of writes
+    t.pending.insert(index, chunk);
+    let mut out = out.lock().map_err(|_| "output lock")?;
+    loop {
+        let next = t.next;
+        let Some(chunk) = t.pending.remove(&next) else {
+            break;
+        };
+        t.next += 1;
+        if chunk.is_empty() {
+            continue;
+        }
+        if s.format == AuditFormat::Json && t.written > 0 {
+            out.write_all(b",").map_err(io)?;
+        }
+        out.write_all(chunk.as_bytes()).map_err(io)?;
+        t.written += 1;
     }
     Ok(())
 }

@@ -736,3 +736,35 @@ fn policies_list_as_json() {
         .iter()
         .any(|p| p["id"] == "build-without-sca" && p["waivable"] == false));
 }
+
+#[test]
+fn audit_json_lists_workspaces_in_target_order_whatever_the_threads() {
+    let order = |jobs: &str| -> Vec<String> {
+        let o = stagegate(&[
+            "audit",
+            "--workspace-per-dir",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--jobs",
+            jobs,
+            "fixtures/e2e",
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["workspaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["target"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let one = order("1");
+    assert!(one.len() > 3);
+    let mut sorted = one.clone();
+    sorted.sort();
+    assert_eq!(one, sorted);
+    for _ in 0..3 {
+        assert_eq!(order("2"), one);
+    }
+}
