@@ -118,9 +118,18 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::Cli
         .enumerate()
         .map(|(i, t)| (t.name.as_str(), i))
         .collect();
+    if order.len() != targets.len() {
+        return Err("internal: two workspaces of the sweep share a name".into());
+    }
     audit::sweep(linter, &targets, jobs, |target, report| {
-        let index = order.get(target.name.as_str()).copied().unwrap_or(0);
-        let result = handle(&s, index, target, report, &out, &totals);
+        let result = match order.get(target.name.as_str()) {
+            Some(&index) => handle(&s, index, target, report, &out, &totals),
+            // a target of no known place would never be written: fail, never drop it
+            None => Err(format!(
+                "internal: workspace {} has no place in the output",
+                target.name
+            )),
+        };
         if let Err(e) = result {
             if let Ok(mut slot) = write_error.lock() {
                 slot.get_or_insert(e);
