@@ -768,3 +768,55 @@ fn audit_json_lists_workspaces_in_target_order_whatever_the_threads() {
         assert_eq!(order("2"), one);
     }
 }
+
+/// The shipped CodeBuild policy gate, placed as its header says (after the SCA action,
+/// before the build), keeps the seed pipeline compliant; placed beside SCA it is a build
+/// that SCA does not protect.
+#[test]
+fn the_documented_policy_gate_setup_passes() {
+    let dir = std::env::temp_dir().join(format!("stagegate-policy-gate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed = root().join("fixtures/e2e/seed");
+    std::fs::copy(seed.join("buildspec.yaml"), dir.join("buildspec.yaml")).unwrap();
+    std::fs::copy(
+        root().join("integrations/codebuild/policy-gate.template.yaml"),
+        dir.join("policy-gate.template.yaml"),
+    )
+    .unwrap();
+    let pipeline = std::fs::read_to_string(seed.join("pipeline.yaml")).unwrap();
+    let gate = |run_order: u32| {
+        format!(
+            "            - Name: PolicyGate
+              ActionTypeId:
+                Category: Build
+                Owner: AWS
+                Provider: CodeBuild
+                Version: 1
+              RunOrder: {run_order}
+              Configuration:
+                ProjectName: platform-policy-gate
+              InputArtifacts:
+                - Name: SourceOutput
+            - Name: BuildAndTest
+"
+        )
+    };
+    let with_gate = |run_order: u32| {
+        assert!(pipeline.contains("            - Name: BuildAndTest\n"));
+        pipeline
+            .replacen("            - Name: BuildAndTest\n", &gate(run_order), 1)
+            .replacen("              RunOrder: 2\n              Configuration:\n                ProjectName: !Ref AppBuildProject", "              RunOrder: 3\n              Configuration:\n                ProjectName: !Ref AppBuildProject", 1)
+    };
+    std::fs::write(dir.join("pipeline.yaml"), with_gate(2)).unwrap();
+    let o = stagegate(&["check", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    std::fs::write(dir.join("pipeline.yaml"), with_gate(1)).unwrap();
+    let o = stagegate(&["check", dir.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "beside SCA the gate is an unprotected build"
+    );
+    assert!(stdout(&o).contains("Build/PolicyGate"), "{}", stdout(&o));
+}
