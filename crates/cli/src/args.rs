@@ -103,7 +103,13 @@ pub struct AuditArgs {
     #[arg(long)]
     pub workspace_per_dir: bool,
     /// Worker threads [default: one per core].
-    #[arg(long, short, value_name = "N", default_value_t = 0)]
+    #[arg(
+        long,
+        short,
+        value_name = "N",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
     pub jobs: usize,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = crate::audit::AuditFormat::Summary)]

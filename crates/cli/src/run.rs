@@ -158,7 +158,13 @@ fn build(p: &PolicyArgs, select: &[String]) -> Result<Linter, CliError> {
 }
 
 fn finish(builder: stagegate::LinterBuilder) -> Result<Linter, CliError> {
-    let linter = builder.build()?;
+    // only `--select` asks the builder for policies by id
+    let linter = builder.build().map_err(|e| match e {
+        stagegate::Error::UnknownPolicy { id } => CliError::Message(format!(
+            "--select {id}: no policy has this id (`stagegate policies` lists them)"
+        )),
+        other => CliError::Stagegate(other),
+    })?;
     if linter.policies().is_empty() {
         return Err("no policies loaded (use the built-in pack or --policies DIR)".into());
     }

@@ -820,3 +820,14 @@ fn the_documented_policy_gate_setup_passes() {
     );
     assert!(stdout(&o).contains("Build/PolicyGate"), "{}", stdout(&o));
 }
+
+#[test]
+fn an_unknown_select_id_names_the_flag() {
+    let o = stagegate(&["check", "--select", "no-such-policy", "fixtures/e2e/seed"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--select no-such-policy: no policy has this id"),
+        "{err}"
+    );
+}

@@ -105,6 +105,12 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// A policy was asked for by an id that no loaded policy has.
+    #[error("no policy has the id `{id}` (`stagegate policies` lists them)")]
+    UnknownPolicy {
+        /// The id asked for.
+        id: String,
+    },
     /// A policy failed to load, compile or evaluate.
     #[error("{path}: {message}")]
     Policy {
@@ -123,6 +129,7 @@ impl miette::Diagnostic for Error {
             Error::Config { .. } => "stagegate::config",
             Error::Threads { .. } => "stagegate::threads",
             Error::Engine { .. } => "stagegate::engine",
+            Error::UnknownPolicy { .. } => "stagegate::unknown-policy",
         }))
     }
 

@@ -139,9 +139,8 @@ impl LinterBuilder {
         }
         if let Some(select) = &self.select {
             if let Some(unknown) = select.iter().find(|id| policies.policy(id).is_none()) {
-                return Err(Error::Policy {
-                    path: unknown.clone(),
-                    message: "no policy has this id".into(),
+                return Err(Error::UnknownPolicy {
+                    id: unknown.clone(),
                 });
             }
             policies.retain(|p| select.contains(&p.metadata.id));

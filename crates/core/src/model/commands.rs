@@ -24,7 +24,7 @@ const MASKING: &[(&str, &str)] = &[
     ("|| echo", r"(?-u)\|\|\s*echo\b"),
     ("; true", r"(?-u);\s*true\b"),
     // without `pipefail` a pipeline's status is its last command's: `tee` succeeds
-    ("| tee", r"(^|[^|])\|\s*tee\b"),
+    ("| tee", r"(^|[^|])\|&?\s*tee\b"),
 ];
 
 /// Each way of running a download, in the order a fact names them.
@@ -130,6 +130,7 @@ mod tests {
             ("npm test || \"true\"", "|| true"),
             ("make check; true", "; true"),
             ("snyk test | tee report.txt", "| tee"),
+            ("snyk test |& tee report.txt", "| tee"),
         ] {
             assert_eq!(masking(text).as_deref(), Some(construct), "{text}");
         }
