@@ -222,8 +222,10 @@ pub struct CheckArgs {
 /// Output formats.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Format {
-    /// Diagnostics with source snippets.
+    /// Diagnostics with source snippets, wrapped to the terminal (`COLUMNS`).
     Human,
+    /// One line per finding: `path:line:col: severity[policy] message` (CI logs).
+    Concise,
     /// Machine-readable report, schema version 1.
     Json,
     /// SARIF 2.1.0 (code scanning).

@@ -266,7 +266,8 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
         Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let render = |format: Format| match format {
-        Format::Human => render::human::render(&report, color),
+        Format::Human => render::human::render(&report, color, terminal_width()),
+        Format::Concise => render::human::render_concise(&report),
         Format::Json => render::json::render(&report, &workspace),
         Format::Sarif => render::sarif::render(&report, linter.policies()),
         Format::Github => render::github::render(&report),
@@ -403,6 +404,16 @@ fn exit_code(report: &Report, fail_on: FailOn, floor: &[String]) -> ExitCode {
         (Some(t), Some(w)) if w >= t => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     }
+}
+
+/// Columns for human output: `COLUMNS`, else the terminal's, else 100.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+        .unwrap_or(100)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

@@ -598,7 +598,7 @@ fn operator_overrides_of_governance_policies_are_recorded_in_every_format() {
         .as_str()
         .unwrap()
         .contains("--fail-on never")));
-    assert!(with("human").contains("note: run with --fail-on never"));
+    assert!(with("human").contains("info: run with --fail-on never"));
     assert!(
         with("github").contains("::warning title=stagegate run settings::run with --fail-on never")
     );

@@ -108,6 +108,8 @@ impl Diagnostic for Diag {
 /// File texts for snippets, with every secret any finding names masked.
 struct Sources<'a> {
     report: &'a Report,
+    /// Longest source line shown whole in a snippet.
+    max_line: usize,
     secrets: Vec<String>,
     cache: std::collections::HashMap<String, Arc<str>>,
 }
@@ -127,8 +129,9 @@ impl Sources<'_> {
     }
 
     /// The source for a snippet of `spans` in `path`. A file with lines longer than
-    /// [`MAX_LINE`] (a minified template) is cut to windows of the lines shown, other lines
-    /// left empty so that line numbers stay true, and the spans are moved into them.
+    /// `max_line` (a minified template, a long command) is cut to windows of the lines
+    /// shown, other lines left empty so that line numbers stay true, and the spans are moved
+    /// into them.
     fn snippet(&mut self, path: &str, spans: &[SourceSpan]) -> (Option<Snippet>, Vec<SourceSpan>) {
         let Some(named) = self.named(path) else {
             return (None, spans.to_vec());
@@ -140,10 +143,10 @@ impl Sources<'_> {
         let Some(text) = self.cache.get(path).cloned() else {
             return (Some(whole(named)), spans.to_vec());
         };
-        if !text.split('\n').any(|l| l.len() > MAX_LINE) {
+        if !text.split('\n').any(|l| l.len() > self.max_line) {
             return (Some(whole(named)), spans.to_vec());
         }
-        let (windowed, moved, shifts) = window(&text, spans);
+        let (windowed, moved, shifts) = window(&text, spans, self.max_line);
         (
             Some(Snippet {
                 named: NamedSource::new(path, Arc::from(windowed.as_str())).with_language("yaml"),
@@ -154,15 +157,12 @@ impl Sources<'_> {
     }
 }
 
-/// Longest source line shown whole in a snippet.
-const MAX_LINE: usize = 160;
-
-/// `text` with only the lines around `spans` kept, each cut to [`MAX_LINE`] bytes around
+/// `text` with only the lines around `spans` kept, each cut to `max_line` bytes around
 /// the span it holds (`…` marks a cut), the spans moved to match, and per cut line (0-based)
 /// how many bytes of it the window leaves out in front, less the `…`.
 type Windowed = (String, Vec<SourceSpan>, Vec<(usize, usize)>);
 
-fn window(text: &str, spans: &[SourceSpan]) -> Windowed {
+fn window(text: &str, spans: &[SourceSpan], max_line: usize) -> Windowed {
     let mut starts = vec![0];
     starts.extend(memchr_newlines(text));
     let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
@@ -180,20 +180,19 @@ fn window(text: &str, spans: &[SourceSpan]) -> Windowed {
         }
         let line_start = starts.get(i).copied().unwrap_or(0);
         // the window starts a little before the first span that begins on this line
-        let anchor = spans
-            .iter()
-            .zip(&span_lines)
-            .find(|(_, l)| **l == i)
-            .map_or(0, |(s, _)| s.offset() - line_start);
-        let mut from = if line.len() > MAX_LINE {
-            anchor.saturating_sub(40)
+        let first = spans.iter().zip(&span_lines).find(|(_, l)| **l == i);
+        let anchor = first.map_or(0, |(s, _)| s.offset() - line_start);
+        let anchor_end = first.map_or(0, |(s, _)| s.offset() + s.len() - line_start);
+        // a line is cut in front only when its span would not show otherwise
+        let mut from = if line.len() > max_line && anchor_end > max_line {
+            anchor.saturating_sub(max_line / 4)
         } else {
             0
         };
         while !line.is_char_boundary(from) {
             from -= 1;
         }
-        let mut to = (from + MAX_LINE).min(line.len());
+        let mut to = (from + max_line).min(line.len());
         while !line.is_char_boundary(to) {
             to -= 1;
         }
@@ -251,8 +250,9 @@ fn severity(s: Severity) -> miette::Severity {
     }
 }
 
-/// Renders every violation and problem, then notes and a summary line.
-pub fn render(report: &Report, color: bool) -> String {
+/// Renders every violation and problem, then run notes and a summary line, wrapped to
+/// `width` columns.
+pub fn render(report: &Report, color: bool, width: usize) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -260,10 +260,15 @@ pub fn render(report: &Report, color: bool) -> String {
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_links(false)
-        .with_width(100)
+        .with_width(width)
+        .with_word_separator(textwrap::WordSeparator::Custom(words_keeping_code))
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_break_words(false)
         .with_context_lines(1);
     let mut sources = Sources {
         report,
+        // the gutter (line numbers and bars) takes about ten columns
+        max_line: width.saturating_sub(10).max(MIN_LINE),
         secrets: report
             .violations
             .iter()
@@ -350,9 +355,9 @@ pub fn render(report: &Report, color: bool) -> String {
         };
         let d = Diag {
             message,
-            code: Some("stagegate::input".into()),
+            code: None,
             severity: miette::Severity::Error,
-            help: None,
+            help: Some("the check is incomplete until this is fixed (exit 2)".into()),
             url: None,
             source,
             labels,
@@ -360,15 +365,64 @@ pub fn render(report: &Report, color: bool) -> String {
         };
         emit(&d, &mut out);
     }
+    out.push_str(&run_notes(report));
+    out.push_str(&summary(report));
+    out
+}
+
+/// `--format concise`: one line per finding and per problem (`path:line:col: severity[id]
+/// message`), for CI logs; then run notes and the summary line.
+pub fn render_concise(report: &Report) -> String {
+    let mut out = String::new();
+    for v in report.active() {
+        let l = &v.location;
+        out.push_str(&format!(
+            "{}:{}:{}: {}[{}] {}\n",
+            l.path,
+            l.line,
+            l.column,
+            v.severity.as_str(),
+            v.policy,
+            one_line(&v.message)
+        ));
+    }
+    for e in &report.errors {
+        let place = match &e.location {
+            Some(l) => format!("{}:{}:{}: ", l.path, l.line, l.column),
+            None => String::new(),
+        };
+        out.push_str(&format!(
+            "{place}error[incomplete] {}\n",
+            one_line(&e.message)
+        ));
+    }
+    out.push_str(&run_notes(report));
+    out.push_str(&summary(report));
+    out
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What the run itself says (skipped files, baselines, operator overrides): not findings.
+fn run_notes(report: &Report) -> String {
+    let mut out = String::new();
     for n in &report.notes {
         if n.path.is_empty() {
-            out.push_str(&format!("note: {}\n", n.message));
+            out.push_str(&format!("info: {}\n", n.message));
         } else {
-            out.push_str(&format!("note: {}: {}\n", n.path, n.message));
+            out.push_str(&format!("info: {}: {}\n", n.path, n.message));
         }
     }
+    out
+}
+
+/// The last line: findings by severity, waivers, what was read, and whether the check is
+/// complete.
+fn summary(report: &Report) -> String {
     let s = &report.summary;
-    out.push_str(&format!(
+    format!(
         "{} error{}, {} warning{}, {} note{}{} in {} file{} ({} pipeline{}){}\n",
         report.count(Severity::Error),
         plural(report.count(Severity::Error)),
@@ -394,8 +448,42 @@ pub fn render(report: &Report, color: bool) -> String {
                 plural(report.errors.len())
             )
         }
-    ));
-    out
+    )
+}
+
+/// Shortest source line a snippet cuts to, whatever the terminal's width.
+const MIN_LINE: usize = 40;
+
+/// Words for wrapping: split at ASCII spaces, except inside backticks, so a suggested
+/// command such as `stagegate explain build-without-sca` stays on one line to copy.
+fn words_keeping_code(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut start = 0;
+    let mut in_code = false;
+    let mut in_space = false;
+    let mut chars = line.char_indices();
+    Box::new(std::iter::from_fn(move || {
+        for (i, c) in chars.by_ref() {
+            if in_space && c != ' ' {
+                let word = textwrap::core::Word::from(&line[start..i]);
+                start = i;
+                in_space = false;
+                if c == '`' {
+                    in_code = !in_code;
+                }
+                return Some(word);
+            }
+            if c == '`' {
+                in_code = !in_code;
+            }
+            in_space = c == ' ' && !in_code;
+        }
+        if start < line.len() {
+            let word = textwrap::core::Word::from(&line[start..]);
+            start = line.len();
+            return Some(word);
+        }
+        None
+    }))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -403,5 +491,43 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<&str> {
+        words_keeping_code(line).map(|w| w.word).collect()
+    }
+
+    #[test]
+    fn a_command_in_backticks_is_one_word() {
+        assert_eq!(
+            words("Build (`stagegate explain build-without-sca` for the fix)"),
+            [
+                "Build",
+                "(`stagegate explain build-without-sca`",
+                "for",
+                "the",
+                "fix)"
+            ]
+        );
+        assert_eq!(words("a  b"), ["a", "b"]);
+        assert_eq!(words("unclosed `a b"), ["unclosed", "`a b"]);
+        assert_eq!(words(""), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_its_span() {
+        let line = format!("{}TARGET{}", "x".repeat(300), "y".repeat(300));
+        let text = format!("first\n{line}\nlast");
+        let at = text.find("TARGET").unwrap();
+        let (out, moved, _) = window(&text, &[SourceSpan::new(at.into(), 6)], 60);
+        let cut = out.lines().nth(1).unwrap();
+        assert!(cut.starts_with('…') && cut.ends_with('…'), "{cut}");
+        assert!(cut.chars().count() <= 62, "{cut}");
+        assert_eq!(&out[moved[0].offset()..moved[0].offset() + 6], "TARGET");
     }
 }
