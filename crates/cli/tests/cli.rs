@@ -639,8 +639,8 @@ fn a_finding_far_along_a_minified_line_is_shown_cut_at_its_real_column() {
     let text = format!(
         r#"{{"Resources":{{{pad}"Pipeline":{{"Type":"AWS::CodePipeline::Pipeline","Properties":{{"Stages":[{{"Name":"Source","Actions":[{{"Name":"Source","ActionTypeId":{{"Category":"Source","Owner":"AWS","Provider":"S3","Version":"1"}},"OutputArtifacts":[{{"Name":"Src"}}]}}]}},{{"Name":"Build","Actions":[{{"Name":"Build","ActionTypeId":{{"Category":"Build","Owner":"AWS","Provider":"CodeBuild","Version":"1"}},"InputArtifacts":[{{"Name":"Src"}}]}}]}}]}}}}}}}}"#
     );
-    // the build action's opening brace, 1-based
-    let column = text.rfind(r#"{"Name":"Build","ActionTypeId""#).unwrap() + 1;
+    // the build action's `Name` member, 1-based
+    let column = text.rfind(r#""Name":"Build","ActionTypeId""#).unwrap() + 1;
     std::fs::write(dir.join("min.template.json"), &text).unwrap();
     let o = stagegate(&["check", "--color", "never", dir.to_str().unwrap()]);
     std::fs::remove_dir_all(&dir).ok();

@@ -336,6 +336,21 @@ mod tests {
     }
 
     #[test]
+    fn an_item_is_found_at_its_name_and_an_entry_at_its_key() {
+        let text = r#"{"actions": [{"runOrder": 1, "name": "SCA"}], "stage": {"name": "x"}}"#;
+        let n = p(text).unwrap();
+        let at = |path: &[&str]| {
+            let tokens: Vec<String> = path.iter().map(|t| t.to_string()).collect();
+            let (span, depth) = n.resolve(&tokens);
+            assert_eq!(depth, tokens.len());
+            &text[span.start..span.end]
+        };
+        assert_eq!(at(&["actions", "0"]), r#""name": "SCA"}"#);
+        assert!(at(&["stage"]).starts_with(r#""stage": {"#));
+        assert!(at(&["actions"]).starts_with(r#""actions": ["#));
+    }
+
+    #[test]
     fn strict_json_rejects_what_yaml_accepts() {
         assert!(p("{\"a\": 1,}")
             .unwrap_err()

@@ -137,7 +137,8 @@ impl Node {
     }
 
     /// Walks a path (see [`PathBuf`]) and returns the span of the deepest node found
-    /// and whether the whole path was found. An entry's span runs from its key.
+    /// and whether the whole path was found. An entry's span runs from its key; a braced
+    /// mapping found as an item runs from its `Name` member.
     pub fn resolve(&self, tokens: &[String]) -> (Span, usize) {
         let mut node = self;
         let mut span = self.span;
@@ -160,7 +161,29 @@ impl Node {
                 Value::Scalar(..) => return (span, depth),
             }
         }
-        (span, tokens.len())
+        // an entry is shown from its key; an item of a sequence from its name
+        let item = node.span == span;
+        match node.named_member_start() {
+            Some(start) if item => (Span { start, ..span }, tokens.len()),
+            _ => (span, tokens.len()),
+        }
+    }
+
+    /// Where a braced mapping that is found as a whole (a JSON action, stage or project)
+    /// is best shown: its `Name` member, since its opening `{` names nothing. `None` for
+    /// a block mapping, which already starts at its first key.
+    fn named_member_start(&self) -> Option<usize> {
+        let Value::Map(entries) = &self.value else {
+            return None;
+        };
+        let first = entries.first()?;
+        if first.key_span.start == self.span.start {
+            return None;
+        }
+        entries
+            .iter()
+            .find(|e| e.key == "Name" || e.key == "name")
+            .map(|e| e.key_span.start)
     }
 
     /// Moves every span through `map` (used for documents embedded in a string).
