@@ -4,10 +4,12 @@
 #   A command that pipes `curl` or `wget` output into a shell or an interpreter
 #   (`curl ... | sh`, `wget -qO- ... | sudo bash`, `curl ... | python3`), runs it through
 #   process substitution (`bash <(curl ...)`, `sh -c "$(curl ...)"`), evaluates it
-#   (`eval "$(curl ...)"`), or downloads a script and sources it in
-#   the same command (`curl -o x.sh ... && . ./x.sh`) executes whatever the remote server
-#   returns at that moment, with the build's role and secrets. A compromised or changed
-#   download runs unchecked, and the build cannot be reproduced.
+#   (`eval "$(curl ...)"`), or downloads a script that it or a later command runs or
+#   sources with no checksum or signature check in between (`curl -o x.sh ...`, then
+#   `bash x.sh`, `./x.sh` or `. ./x.sh`) executes whatever the remote server returns at
+#   that moment, with the build's role and secrets. A compromised or changed download runs
+#   unchecked, and the build cannot be reproduced. Unpacking a downloaded release and
+#   running the program inside it is not reported.
 # related_resources:
 #   - https://docs.aws.amazon.com/codebuild/latest/userguide/build-spec-ref.html
 #   - https://docs.aws.amazon.com/codebuild/latest/userguide/build-env-ref-cmd.html

@@ -95,11 +95,15 @@ pub(crate) fn remote_execution(text: &str) -> Option<String> {
     first(REMOTE, &REMOTE_SET, text)
 }
 
-/// Sets `masks` and `runs_download` on every buildspec command.
+/// Sets `masks` and `runs_download` on every buildspec command: a line that runs what it
+/// downloads, or runs a file an earlier line downloaded and nothing verified.
 pub(crate) fn classify(ws: &mut Workspace) {
-    for command in ws.buildspecs.values_mut().flat_map(|b| &mut b.commands) {
-        command.masks = masking(&command.text);
-        command.runs_download = remote_execution(&command.text);
+    for buildspec in ws.buildspecs.values_mut() {
+        for command in &mut buildspec.commands {
+            command.masks = masking(&command.text);
+            command.runs_download = remote_execution(&command.text);
+        }
+        super::downloads::classify(&mut buildspec.commands);
     }
 }
 

@@ -10,6 +10,7 @@ mod codebuild;
 mod codepipeline;
 mod commands;
 mod conditions;
+mod downloads;
 mod gates;
 mod link;
 mod resolve;
