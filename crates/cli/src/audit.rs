@@ -33,6 +33,8 @@ struct Totals {
     by_policy: BTreeMap<String, (Severity, usize)>,
     /// (errors, error findings, warnings, name)
     by_workspace: Vec<(usize, usize, usize, String)>,
+    /// Each incomplete workspace's name and first problem, as `path:line:col: message`.
+    incomplete: Vec<(String, String)>,
     worst: Option<Severity>,
     sarif: Option<crate::render::sarif::SarifLog>,
     /// Output of workspaces that finished before one listed earlier, by target index:
@@ -80,6 +82,7 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::Cli
         baseline_file,
     };
     let mut targets = audit::targets(&roots, split);
+    let all_targets = targets.len();
     if let Some((k, n)) = shard {
         targets = audit::shard(targets, k, n);
     }
@@ -102,7 +105,16 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::Cli
         ..Totals::default()
     });
     if s.format == AuditFormat::Json {
-        let head = json!({"version": 1, "kind": "audit", "tool": crate::render::json::TOOL});
+        // what a merge needs to tell a complete set of shards from a partial one
+        let mut head = json!({
+            "version": 1,
+            "kind": "audit",
+            "tool": crate::render::json::TOOL,
+            "targets": total,
+        });
+        if let Some((k, n)) = shard {
+            head["shard"] = json!({"index": k, "count": n, "of_targets": all_targets});
+        }
         let head = head.to_string();
         let head = head.strip_suffix('}').unwrap_or(&head);
         write!(
@@ -236,8 +248,13 @@ fn handle(
     t.findings += all_findings;
     t.new_findings += findings.len();
     t.errors += report.errors.len();
-    if !report.errors.is_empty() {
+    if let Some(first) = report.errors.first() {
         t.broken += 1;
+        let place = first.location.as_ref().map_or(String::new(), |l| {
+            format!("{}:{}:{}: ", l.path, l.line, l.column)
+        });
+        t.incomplete
+            .push((target.name.clone(), format!("{place}{}", first.message)));
     }
     let (mut errs, mut warns) = (0, 0);
     for v in &findings {
@@ -313,6 +330,19 @@ fn summary_text(t: &Totals, with_baseline: bool, fixed: &[String]) -> String {
     if ws.len() > 25 {
         out.push_str(&format!("  ... and {} more\n", ws.len() - 25));
     }
+    if !t.incomplete.is_empty() {
+        let mut incomplete: Vec<&(String, String)> = t.incomplete.iter().collect();
+        incomplete.sort();
+        out.push_str(
+            "\nincomplete workspaces (their first problem; every one is in the JSON report):\n",
+        );
+        for (name, why) in incomplete.iter().take(25) {
+            out.push_str(&format!("  {name}: {why}\n"));
+        }
+        if incomplete.len() > 25 {
+            out.push_str(&format!("  ... and {} more\n", incomplete.len() - 25));
+        }
+    }
     if with_baseline {
         out.push_str(&format!(
             "\nbaseline: {}, {} fixed\n",
@@ -340,21 +370,89 @@ fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// `stagegate merge`: shard reports (`--format json`) into one report.
+/// `stagegate merge`: shard reports (`--format json`) into one report. The shards of one
+/// sweep must all be there, each once: a partial merge would read as a complete sweep.
 pub fn merge(paths: &[std::path::PathBuf]) -> Result<String, String> {
     let mut workspaces = Vec::new();
     let mut head = None;
+    // (index, count, of_targets) by report, and each shard's first report
+    let mut shards: Vec<(u64, u64, u64)> = Vec::new();
+    let mut seen: BTreeMap<u64, String> = BTreeMap::new();
+    let mut targets_seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut unsharded = 0;
     for p in paths {
-        let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-        let v: Json = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        let name = p.display().to_string();
+        let text = std::fs::read_to_string(p).map_err(|e| format!("{name}: {e}"))?;
+        let v: Json = serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
         if v["kind"] != "audit" {
             return Err(format!(
-                "{}: not a `stagegate audit --format json` report",
-                p.display()
+                "{name}: not a `stagegate audit --format json` report"
             ));
         }
         head.get_or_insert_with(|| v["tool"].clone());
-        workspaces.extend(v["workspaces"].as_array().cloned().unwrap_or_default());
+        let ws = v["workspaces"].as_array().cloned().unwrap_or_default();
+        if let Some(expected) = v["targets"].as_u64() {
+            if ws.len() as u64 != expected {
+                return Err(format!(
+                    "{name}: holds {} of the {expected} workspaces its sweep had: the report is incomplete",
+                    ws.len()
+                ));
+            }
+        }
+        match v.get("shard").filter(|s| !s.is_null()) {
+            Some(shard) => {
+                let field = |k: &str| {
+                    shard[k]
+                        .as_u64()
+                        .ok_or_else(|| format!("{name}: shard.{k} is not a number"))
+                };
+                let (k, n, of) = (field("index")?, field("count")?, field("of_targets")?);
+                if let Some(first) = seen.insert(k, name.clone()) {
+                    return Err(format!(
+                        "{name}: shard {k}/{n} again (it is also {first}): give each shard once"
+                    ));
+                }
+                shards.push((k, n, of));
+            }
+            None => unsharded += 1,
+        }
+        for w in &ws {
+            let target = w["target"].as_str().unwrap_or_default().to_string();
+            if let Some(first) = targets_seen.insert(target.clone(), name.clone()) {
+                return Err(format!(
+                    "{name}: workspace {target} is also in {first}: the reports overlap"
+                ));
+            }
+        }
+        workspaces.extend(ws);
+    }
+    if let Some(&(_, n, of)) = shards.first() {
+        if unsharded > 0 {
+            return Err("the reports mix shards (`audit --shard K/N`) and whole sweeps".into());
+        }
+        if shards.iter().any(|&(_, n2, of2)| n2 != n || of2 != of) {
+            return Err(
+                "the shards come from different sweeps (their shard counts or target counts differ)"
+                    .into(),
+            );
+        }
+        let missing: Vec<String> = (1..=n)
+            .filter(|k| !seen.contains_key(k))
+            .map(|k| format!("{k}/{n}"))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "shard{} {} missing: a merge needs all {n} shards of the sweep",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", ")
+            ));
+        }
+        if workspaces.len() as u64 != of {
+            return Err(format!(
+                "the shards hold {} workspaces where the sweep had {of}",
+                workspaces.len()
+            ));
+        }
     }
     workspaces.sort_by(|a, b| a["target"].as_str().cmp(&b["target"].as_str()));
     let mut by_policy: BTreeMap<String, (String, u64)> = BTreeMap::new();
@@ -377,6 +475,7 @@ pub fn merge(paths: &[std::path::PathBuf]) -> Result<String, String> {
         "version": 1,
         "kind": "audit",
         "tool": head.unwrap_or(Json::Null),
+        "targets": workspaces.len(),
         "workspaces": workspaces,
         "summary": {
             "workspaces": workspaces.len(),

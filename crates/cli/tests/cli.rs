@@ -462,6 +462,42 @@ fn audit_merge_of_shards_equals_an_unsharded_run() {
     assert_eq!(full["workspaces"], merged["workspaces"]);
     assert_eq!(full["summary"]["findings"], merged["summary"]["findings"]);
     assert_eq!(full["summary"]["by_policy"], merged["summary"]["by_policy"]);
+    assert_eq!(full["targets"], 3);
+    assert_eq!(merged["targets"], 3);
+    // each shard says which it is, of how many, and how many workspaces it and the sweep hold
+    let shard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&shard_files[1]).unwrap()).unwrap();
+    assert_eq!(shard["shard"]["index"], 2);
+    assert_eq!(shard["shard"]["count"], 2);
+    assert_eq!(shard["shard"]["of_targets"], 3);
+    assert_eq!(
+        shard["targets"].as_u64(),
+        Some(shard["workspaces"].as_array().unwrap().len() as u64)
+    );
+    let (a, b) = (
+        shard_files[0].to_str().unwrap(),
+        shard_files[1].to_str().unwrap(),
+    );
+    let refused = |args: &[&str], says: &str| {
+        let o = stagegate(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    };
+    refused(&["merge", a], "shard 2/2 missing");
+    refused(&["merge", a, b, a], "shard 1/2 again");
+    let whole = dir.with_file_name("stagegate-whole.json");
+    std::fs::write(&whole, full.to_string()).unwrap();
+    refused(&["merge", a, b, whole.to_str().unwrap()], "overlap");
+    // a report cut short (fewer workspaces than it says it has) is refused
+    let mut cut = shard.clone();
+    cut["workspaces"].as_array_mut().unwrap().clear();
+    std::fs::write(&whole, cut.to_string()).unwrap();
+    refused(
+        &["merge", a, whole.to_str().unwrap()],
+        "the report is incomplete",
+    );
+    std::fs::remove_file(&whole).ok();
     std::fs::remove_dir_all(&dir).ok();
     for f in shard_files {
         std::fs::remove_file(f).ok();
@@ -566,6 +602,17 @@ fn audit_continues_past_a_broken_workspace_and_exits_2() {
     let summary = stdout(&stagegate(&["audit", "--workspace-per-dir", d]));
     assert!(summary.contains("4 workspaces"), "{summary}");
     assert!(summary.contains("1 incomplete workspace"), "{summary}");
+    // the summary says why: the workspace and its first problem, located
+    let why = summary
+        .lines()
+        .skip_while(|l| !l.starts_with("incomplete workspaces"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(why.trim_start().starts_with("d-broken: "), "{summary}");
+    assert!(
+        why.contains(".yaml:") || why.contains(".yml:") || why.contains(".json:"),
+        "{why}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
