@@ -62,6 +62,16 @@ fn io(e: std::io::Error) -> String {
     format!("cannot write output: {e}")
 }
 
+/// The sweep's rate as people read it: `1341/s`, `2.5/s`.
+fn rate(state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write) {
+    let per_sec = state.per_sec();
+    let _ = if per_sec >= 10.0 {
+        write!(w, "{per_sec:.0}/s")
+    } else {
+        write!(w, "{per_sec:.1}/s")
+    };
+}
+
 /// Runs the sweep; returns (worst new finding, any workspace incomplete).
 pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::CliError> {
     let Sweep {
@@ -92,8 +102,9 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::Cli
         let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} workspaces  {per_sec}  eta {eta}",
+                "{bar:40} {pos}/{len} workspaces  {rate}  eta {eta}",
             )
+            .map(|style| style.with_key("rate", rate))
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar

@@ -571,7 +571,8 @@ fn run_test(t: TestArgs) -> Result<ExitCode, CliError> {
 }
 
 /// What `stagegate init` writes: every setting, commented, with safe defaults.
-const STARTER_CONFIG: &str = r#"# stagegate repository configuration (schema: schemas/config.schema.json)
+const STARTER_CONFIG: &str = r#"# stagegate repository configuration. `stagegate check` validates this file and names
+# any unknown key or wrong value at its line; every setting is below.
 version: 1
 
 # Exit 1 when an unwaived finding at or above this severity is reported.

@@ -67,7 +67,8 @@ pub struct RepoConfig {
     pub file: Option<Arc<SourceFile>>,
 }
 
-/// Validates `root` against a JSON Schema; errors located in `file`.
+/// Validates `root` against a JSON Schema; errors located in `file`, at the key or value
+/// that is wrong, and said in the file's terms rather than the schema's.
 pub(crate) fn validate(
     file: &Arc<SourceFile>,
     root: &Node,
@@ -87,12 +88,13 @@ pub(crate) fn validate(
                 .into_iter()
                 .next()
                 .unwrap_or_default();
+            let (span, message) = explain(&file.text, root, &tokens, &e, &schema);
             let message = if path.is_empty() {
-                e.to_string()
+                message
             } else {
-                format!("{path}: {e}")
+                format!("{path}: {message}")
             };
-            at(root.resolve(&tokens).0, message)
+            at(span, message)
         })
         .collect();
     if errors.is_empty() {
@@ -100,6 +102,118 @@ pub(crate) fn validate(
     } else {
         Err(errors)
     }
+}
+
+/// Where a schema error is shown and what it says: an unknown key at that key (with the
+/// keys allowed there), a missing one at its mapping's first line, a wrong value at the
+/// value.
+fn explain(
+    text: &str,
+    root: &Node,
+    tokens: &[String],
+    e: &jsonschema::ValidationError<'_>,
+    schema: &Json,
+) -> (Span, String) {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    let node = node_at(root, tokens);
+    let entry = root.resolve(tokens).0;
+    let first_line = |span: Span| -> Span {
+        let covered = text.get(span.start..span.end).unwrap_or_default();
+        match covered.split_once('\n') {
+            Some((line, _)) => Span {
+                start: span.start,
+                end: span.start + line.trim_end().len(),
+            },
+            None => span,
+        }
+    };
+    let subschema = schema_at(schema, e.schema_path().as_str());
+    match e.kind() {
+        Kind::AdditionalProperties { unexpected } => {
+            let key = unexpected.first().cloned().unwrap_or_default();
+            let span = node
+                .and_then(|n| n.entries().iter().find(|x| x.key == key))
+                .map_or(first_line(entry), |x| x.key_span);
+            let allowed: Vec<String> = subschema
+                .and_then(|s| s.get("properties"))
+                .and_then(Json::as_object)
+                .map(|p| p.keys().map(|k| format!("`{k}`")).collect())
+                .unwrap_or_default();
+            let mut message = format!("unknown key `{key}`");
+            if !allowed.is_empty() {
+                message.push_str(&format!(" (allowed here: {})", allowed.join(", ")));
+            }
+            (span, message)
+        }
+        Kind::AnyOf { .. } => {
+            // `anyOf` of `required` alternatives: one of these keys must be there
+            let keys: Vec<String> = subschema
+                .and_then(|s| s.get("anyOf"))
+                .and_then(Json::as_array)
+                .map(|alts| {
+                    alts.iter()
+                        .filter_map(|a| a.get("required")?.as_array()?.first()?.as_str())
+                        .map(|k| format!("`{k}`"))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let message = if keys.is_empty() {
+                e.to_string()
+            } else {
+                format!("needs one of {} to say what it applies to", keys.join(", "))
+            };
+            (first_line(entry), message)
+        }
+        Kind::Required { property } => (
+            first_line(entry),
+            format!("`{}` is missing", property.as_str().unwrap_or_default()),
+        ),
+        Kind::Enum { options } => {
+            let allowed: Vec<String> = options
+                .as_array()
+                .map(|o| o.iter().map(|v| v.to_string()).collect())
+                .unwrap_or_default();
+            (
+                node.map_or(entry, |n| n.span),
+                format!("{} is not one of {}", e.instance(), allowed.join(", ")),
+            )
+        }
+        _ => (node.map_or(entry, |n| n.span), e.to_string()),
+    }
+}
+
+/// The node `tokens` names, if the whole path is there.
+fn node_at<'a>(root: &'a Node, tokens: &[String]) -> Option<&'a Node> {
+    let mut node = root;
+    for t in tokens {
+        node = match node.get(t) {
+            Some(n) => n,
+            None => t.parse::<usize>().ok().and_then(|i| node.items().get(i))?,
+        };
+    }
+    Some(node)
+}
+
+/// The schema object that a keyword of `path` (a JSON pointer into the schema, through
+/// `$ref`s) belongs to.
+fn schema_at<'a>(schema: &'a Json, path: &str) -> Option<&'a Json> {
+    let mut tokens: Vec<String> = path
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    tokens.pop();
+    let mut node = schema;
+    for t in &tokens {
+        node = if t == "$ref" {
+            let target = node.get("$ref")?.as_str()?.strip_prefix('#')?;
+            schema.pointer(target)?
+        } else {
+            node.get(t)
+                .or_else(|| t.parse::<usize>().ok().and_then(|i| node.get(i)))?
+        };
+    }
+    Some(node)
 }
 
 impl RepoConfig {
@@ -262,5 +376,32 @@ mod tests {
         assert_eq!(c.fail_on, Some(FailOn::Warning));
         assert_eq!(c.ignore[0].0, "buildspec-legacy-version");
         assert_eq!(c.waivers[0].expires, Date::parse("2026-12-31"));
+    }
+
+    /// Each schema error is at the key or value that is wrong, in the file's terms.
+    #[test]
+    fn schema_errors_name_the_wrong_key_or_value() {
+        let text = "version: 1\nwaivers:\n  - policy: x\n    reason: accepted risk\n  - policy: y\n    paths: [a]\n    reason: fine then\n    expirse: 2027-01-01\nfail-on: eror\n";
+        let f = Arc::new(SourceFile::new(".stagegate.yaml", text));
+        let errs: Vec<String> = RepoConfig::parse(f)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(errs.len(), 3, "{errs:#?}");
+        assert!(
+            errs.contains(&".stagegate.yaml:3:5: /waivers/0: needs one of `paths`, `pipeline`, `stage`, `action` to say what it applies to".to_string()),
+            "{errs:#?}"
+        );
+        let unknown = errs.iter().find(|e| e.contains("expirse")).unwrap();
+        assert!(
+            unknown.starts_with(".stagegate.yaml:8:5: /waivers/1: unknown key `expirse` (allowed here: `policy`, "),
+            "{unknown}"
+        );
+        assert!(unknown.contains("`expires`"), "{unknown}");
+        assert!(
+            errs.contains(&r#".stagegate.yaml:9:10: /fail-on: "eror" is not one of "error", "warning", "note", "never""#.to_string()),
+            "{errs:#?}"
+        );
     }
 }
