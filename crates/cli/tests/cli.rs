@@ -987,3 +987,35 @@ fn check_dash_reads_one_file_from_standard_input() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("checked alone"));
 }
+
+/// Each pre-commit hook runs a binary this repository builds: `language: rust` from the
+/// root package (what `cargo install --path .` installs), `language: system` the CLI's.
+#[test]
+fn pre_commit_hooks_run_binaries_this_repository_builds() {
+    let hooks = std::fs::read_to_string(root().join(".pre-commit-hooks.yaml")).unwrap();
+    let root_manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let cli_manifest = std::fs::read_to_string(root().join("crates/cli/Cargo.toml")).unwrap();
+    assert!(root_manifest.starts_with("# ") && root_manifest.contains("\n[package]\n"));
+    let mut languages = Vec::new();
+    let mut entry = None;
+    for line in hooks.lines().map(str::trim) {
+        if let Some(e) = line.strip_prefix("entry:") {
+            entry = e.split_whitespace().next().map(str::to_string);
+        }
+        if let Some(language) = line.strip_prefix("language:") {
+            let language = language.trim().to_string();
+            let program = entry.take().expect("entry before language");
+            let manifest = match language.as_str() {
+                "rust" => &root_manifest,
+                "system" => &cli_manifest,
+                other => panic!("unexpected hook language {other}"),
+            };
+            assert!(
+                manifest.contains(&format!("name = \"{program}\"")),
+                "{language} hook runs {program}, which its manifest does not build"
+            );
+            languages.push(language);
+        }
+    }
+    assert_eq!(languages, ["rust", "system"]);
+}
