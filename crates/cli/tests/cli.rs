@@ -1019,3 +1019,50 @@ fn pre_commit_hooks_run_binaries_this_repository_builds() {
     }
     assert_eq!(languages, ["rust", "system"]);
 }
+
+/// The shipped integrations stay true to the repository: the image recipe builds with the
+/// Rust that `rust-version` names and copies what the build reads; the workflow caches the
+/// build and holds the permissions SARIF upload needs on a private repository.
+#[test]
+fn integrations_agree_with_the_repository() {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let rust_version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap();
+    let docker = std::fs::read_to_string(root().join("integrations/codebuild/Dockerfile")).unwrap();
+    assert!(
+        docker.contains(&format!("FROM rust:{rust_version}-")),
+        "the Dockerfile's Rust image is not rust-version {rust_version}"
+    );
+    assert!(docker.contains("cargo build --locked --release -p stagegate-cli"));
+    // everything the build reads: the workspace, the embedded policies and schemas, and
+    // the root package's source
+    for copied in [
+        "Cargo.toml Cargo.lock",
+        "crates",
+        "policies",
+        "schemas",
+        "integrations/pre-commit",
+    ] {
+        assert!(docker.contains(&format!("COPY {copied} ")), "COPY {copied}");
+    }
+    let template =
+        std::fs::read_to_string(root().join("integrations/codebuild/policy-gate.template.yaml"))
+            .unwrap();
+    assert!(template.contains("integrations/codebuild/Dockerfile"));
+    let workflow =
+        std::fs::read_to_string(root().join("integrations/github-actions/stagegate.yml")).unwrap();
+    for needed in [
+        "security-events: write",
+        "actions: read",
+        "contents: read",
+        "uses: actions/cache@",
+        "if: steps.cache.outputs.cache-hit != 'true'",
+        "cargo install --locked",
+        "--format github --output-sarif stagegate.sarif",
+    ] {
+        assert!(workflow.contains(needed), "workflow lacks {needed}");
+    }
+}
