@@ -341,13 +341,13 @@ fn read(path: &Path, limits: &Limits) -> Result<String, Unreadable> {
     })
 }
 
-/// The names AWS users give inputs: YAML and JSON, and CloudFormation's own extensions
-/// (`*.template`, `*.cfn`), in any letter case.
+/// The names AWS users give inputs: YAML and JSON, CloudFormation's own extensions
+/// (`*.template`, `*.cfn`), and Terraform's (`*.tf`, `*.tfvars`), in any letter case.
 fn has_input_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
-        .is_some_and(|e| matches!(e.as_str(), "yml" | "yaml" | "json" | "template" | "cfn"))
+        .is_some_and(|e| matches!(e.as_str(), "yml" | "yaml" | "json" | "template" | "cfn" | "tf" | "tfvars"))
 }
 
 /// Whether the file name alone says the file is a stagegate input (so a parse failure

@@ -255,6 +255,9 @@ impl Linter {
             }
         }
         let mut classified = Vec::new();
+        // Terraform files are read a module (a folder) at a time
+        let mut terraform = Vec::new();
+        let mut parsed = Vec::new();
         for Candidate { file, explicit } in candidates {
             let path = file.path.clone();
             report.sources.insert(path.clone(), file.clone());
@@ -265,7 +268,28 @@ impl Linter {
                 });
                 continue;
             }
-            match parse::parse(file.clone(), &self.limits) {
+            if parse::Format::detect(&path, &file.text) == parse::Format::Hcl {
+                terraform.push((file, explicit));
+                continue;
+            }
+            let result = parse::parse(file.clone(), &self.limits);
+            parsed.push((file, explicit, result));
+        }
+        if !terraform.is_empty() {
+            let explicit: std::collections::HashSet<String> = terraform
+                .iter()
+                .filter(|(_, e)| *e)
+                .map(|(f, _)| f.path.clone())
+                .collect();
+            let files = terraform.into_iter().map(|(f, _)| f).collect();
+            for (file, result) in parse::parse_terraform(files) {
+                let named = explicit.contains(&file.path);
+                parsed.push((file, named, result));
+            }
+        }
+        for (file, explicit, result) in parsed {
+            let path = file.path.clone();
+            match result {
                 Ok(document) => match document.root().and_then(|r| classify(&path, r)) {
                     Some(kind) => {
                         if let Some(root) = document.root() {
@@ -289,7 +313,12 @@ impl Linter {
                     None => report.summary.skipped += 1,
                 },
                 Err(e) => {
-                    if explicit || name_says_input(&path) || discover::text_says_input(&file.text) {
+                    // an unreadable Terraform file may declare a pipeline: never a skip
+                    if explicit
+                        || name_says_input(&path)
+                        || path.ends_with(".tf")
+                        || discover::text_says_input(&file.text)
+                    {
                         report.errors.push(problem(&file, e));
                     } else {
                         let lc = file.line_column(e.span.start);

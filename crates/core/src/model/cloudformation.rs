@@ -85,7 +85,11 @@ pub(crate) fn normalize(b: &mut Builder<'_>, doc: &Document, root: &Node) {
             if wanted == "AWS::CodeBuild::Project" {
                 codebuild::normalize(b, doc, props, path, Some(&r.id));
             } else {
-                codepipeline::normalize(b, &file, props, path, "cloudformation", Some(&r.id));
+                let format = match doc.format {
+                    crate::parse::Format::Hcl => "terraform",
+                    _ => "cloudformation",
+                };
+                codepipeline::normalize(b, &file, props, path, format, Some(&r.id));
             }
         }
     }

@@ -63,6 +63,14 @@ pub(crate) fn normalize(
                 stages.push(stage);
             }
         }
+        // a Terraform `dynamic "stage"`: the stages are known only from a collection
+        Some((other, _)) if other.get(crate::parse::UNEVALUATED).is_some() => b.unresolved(
+            file,
+            (decl, &path),
+            other,
+            format!("the stages of pipeline {name}"),
+            b.resolve(file, other).unknown_reason(),
+        ),
         Some((other, key)) => b.error(
             file,
             other.span,
@@ -130,6 +138,13 @@ fn build_stage(
                 actions.push(action);
             }
         }
+        Some((other, _)) if other.get(crate::parse::UNEVALUATED).is_some() => b.unresolved(
+            file,
+            (stage, &stage_path),
+            other,
+            format!("the actions of stage {stage_name} in pipeline {pipeline_name}"),
+            b.resolve(file, other).unknown_reason(),
+        ),
         Some((other, key)) => b.error(
             file,
             other.span,

@@ -276,6 +276,9 @@ pub(crate) fn author_syntax(node: &Node, file: &str) -> String {
     if let Some(s) = literal(node) {
         return s;
     }
+    if file.ends_with(".tf") {
+        return terraform_syntax(node);
+    }
     let json = file.ends_with(".json");
     match node.entries() {
         [e] if !json && (e.key == "Ref" || e.key.starts_with("Fn::")) => {
@@ -290,9 +293,50 @@ pub(crate) fn author_syntax(node: &Node, file: &str) -> String {
     }
 }
 
-/// A literal's text, or the compact JSON of an expression.
+/// A literal's text, or the compact JSON of an expression (a Terraform expression as
+/// written).
 pub(crate) fn display(node: &Node) -> String {
+    if let Some(text) = node
+        .get(crate::parse::UNEVALUATED)
+        .and_then(|v| v.items().first())
+        .and_then(Node::as_str)
+    {
+        return text.to_string();
+    }
     literal(node).unwrap_or_else(|| node.to_json().to_string())
+}
+
+/// A value read from Terraform, as its author would write it: `var.env`,
+/// `"app-${var.env}"`, `c ? a : b`, or the expression stagegate did not evaluate.
+fn terraform_syntax(node: &Node) -> String {
+    if let Some(s) = literal(node) {
+        return format!("{s:?}");
+    }
+    let [e] = node.entries() else {
+        return node.to_json().to_string();
+    };
+    match (e.key.as_str(), e.value.items()) {
+        (crate::parse::UNEVALUATED, _) => display(node),
+        ("Ref", _) => display(&e.value),
+        ("Fn::Join", [_, parts]) => {
+            let mut out = String::from("\"");
+            for part in parts.items() {
+                match literal(part) {
+                    Some(s) => out.push_str(&s),
+                    None => out.push_str(&format!("${{{}}}", terraform_syntax(part))),
+                }
+            }
+            out.push('"');
+            out
+        }
+        ("Fn::If", [cond, a, b]) => format!(
+            "{} ? {} : {}",
+            display(cond),
+            terraform_syntax(a),
+            terraform_syntax(b)
+        ),
+        _ => node.to_json().to_string(),
+    }
 }
 
 /// The entry under a CloudFormation (`PascalCase`) key or its API (`camelCase` or lower

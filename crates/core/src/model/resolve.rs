@@ -42,6 +42,14 @@ impl Resolved {
         }
     }
 
+    /// Why the value is not known, in the author's terms.
+    pub(crate) fn unknown_reason(&self) -> String {
+        match self {
+            Resolved::Unknown(why) => why.clone(),
+            Resolved::Known { .. } => "it is not a list".into(),
+        }
+    }
+
     /// The single value, when there is exactly one and nothing was assumed.
     pub(crate) fn certain(&self) -> Option<&str> {
         match self {
@@ -173,6 +181,15 @@ impl Scope {
                 "an attribute known only once deployed (`Fn::GetAtt {}`)",
                 getatt_text(arg)
             )),
+            crate::parse::UNEVALUATED => {
+                let part = |i: usize| {
+                    arg.items()
+                        .get(i)
+                        .and_then(Node::as_str)
+                        .unwrap_or_default()
+                };
+                Resolved::Unknown(format!("{} (`{}`)", part(1), part(0)))
+            }
             other => Resolved::Unknown(format!("`{other}` is not resolved")),
         }
     }
@@ -189,6 +206,10 @@ impl Scope {
                     values: vec![d.clone()],
                     assumed: true,
                 },
+                None if name.starts_with("var.") => Resolved::Unknown(format!(
+                    "variable `{}` has no value (no default, no terraform.tfvars or *.auto.tfvars)",
+                    name.trim_start_matches("var.")
+                )),
                 None => Resolved::Unknown(format!("parameter `{name}` has no default")),
             };
         }

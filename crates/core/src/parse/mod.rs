@@ -3,10 +3,12 @@
 mod block;
 mod embed;
 mod json;
+mod terraform;
 mod tree;
 mod yaml;
 
 pub use embed::MappedText;
+pub use terraform::UNEVALUATED;
 pub use tree::{Node, PathBuf, Style, Value};
 
 use crate::source::{SourceFile, Span};
@@ -71,13 +73,18 @@ pub enum Format {
     Yaml,
     /// Strict JSON.
     Json,
+    /// Terraform's HCL (`*.tf`, `*.tfvars`), read as the CloudFormation template it
+    /// declares (see [`parse_terraform`]).
+    Hcl,
 }
 
 impl Format {
     /// By extension, else by the first non-blank character.
     pub fn detect(path: &str, text: &str) -> Format {
         let lower = path.to_ascii_lowercase();
-        if lower.ends_with(".json") {
+        if lower.ends_with(".tf") || lower.ends_with(".tfvars") {
+            Format::Hcl
+        } else if lower.ends_with(".json") {
             Format::Json
         } else if lower.ends_with(".yml") || lower.ends_with(".yaml") {
             Format::Yaml
@@ -118,10 +125,16 @@ pub fn yaml_readers(text: &str) -> (Option<Vec<Node>>, Result<Vec<Node>, ParseEr
     (block::parse(text, &limits), yaml::full(text, &limits))
 }
 
-/// Parses a file with the syntax its name or content says.
+/// Parses a file with the syntax its name or content says; a Terraform file alone, as a
+/// module of one file.
 pub fn parse(file: Arc<SourceFile>, limits: &Limits) -> Result<Document, ParseError> {
     let format = Format::detect(&file.path, &file.text);
     let roots = match format {
+        Format::Hcl => {
+            return parse_terraform(vec![file])
+                .pop()
+                .map_or_else(|| Err(ParseError::new("nothing to read", Span::new(0, 0))), |(_, r)| r)
+        }
         Format::Json => vec![json::parse(&file.text, limits)?],
         Format::Yaml => {
             let roots = yaml::parse(&file.text, limits)?;
@@ -136,6 +149,54 @@ pub fn parse(file: Arc<SourceFile>, limits: &Limits) -> Result<Document, ParseEr
         format,
         roots,
     })
+}
+
+/// Parses Terraform files, a module per folder: the `.tf` files of a folder are read
+/// together (a reference in one to a `local`, variable or resource of another is followed),
+/// with the values of its `terraform.tfvars` and `*.auto.tfvars`. Each `.tf` file yields
+/// its template, or its syntax error; `.tfvars` files yield nothing but their errors.
+pub fn parse_terraform(files: Vec<Arc<SourceFile>>) -> Vec<(Arc<SourceFile>, Result<Document, ParseError>)> {
+    let mut out = Vec::new();
+    let mut modules: std::collections::BTreeMap<String, Vec<terraform::ModuleFile>> =
+        Default::default();
+    for file in files {
+        match terraform::parse_hcl(&file) {
+            Ok(body) => {
+                let dir = file.path.rsplit_once('/').map_or(".", |(d, _)| d).to_string();
+                modules
+                    .entry(dir)
+                    .or_default()
+                    .push(terraform::ModuleFile { file, body });
+            }
+            Err(e) => out.push((file, Err(e))),
+        }
+    }
+    for (_, files) in modules {
+        let (vars, tf): (Vec<_>, Vec<_>) = files
+            .into_iter()
+            .partition(|f| f.file.path.to_ascii_lowercase().ends_with(".tfvars"));
+        let values = terraform::tfvars(
+            &vars
+                .into_iter()
+                .filter(|f| {
+                    let name = f.file.path.rsplit('/').next().unwrap_or(&f.file.path);
+                    name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
+                })
+                .collect::<Vec<_>>(),
+        );
+        let trees = terraform::translate(&tf, &values);
+        for (f, root) in tf.into_iter().zip(trees) {
+            out.push((
+                f.file.clone(),
+                Ok(Document {
+                    file: f.file,
+                    format: Format::Hcl,
+                    roots: vec![root],
+                }),
+            ));
+        }
+    }
+    out
 }
 
 /// Characters that YAML 1.1 readers (CloudFormation's among them) read as line breaks and

@@ -1,0 +1,840 @@
+//! parse: Terraform (HCL) -> the span tree of a CloudFormation template, so that one
+//! model and one policy pack read both.
+//!
+//! Each `.tf` file becomes a template whose `Resources` are its `aws_codepipeline` and
+//! `aws_codebuild_project` blocks (logical id = the Terraform address), written with the
+//! CloudFormation property names, every node spanning the HCL it came from. A module's files
+//! are read together: a reference to a `local`, or to an argument of a resource of the same
+//! module (`aws_codebuild_project.sca.name`), is replaced by what it refers to, located at
+//! the reference; `var.x` becomes a template parameter whose default is the variable's
+//! value (its `default`, or a `terraform.tfvars` / `*.auto.tfvars` value), an assumption
+//! exactly like a CloudFormation parameter default. What stagegate does not evaluate (data
+//! sources, attributes known once applied, operators, `for` expressions, `dynamic` blocks,
+//! remote modules) becomes a `stagegate::Terraform` node that the resolver reports as
+//! unresolved, so a decisive unknown fails closed as it does in CloudFormation.
+
+use super::tree::{Entry, Node, Style, Value};
+use super::ParseError;
+use crate::source::{SourceFile, Span};
+use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
+use hcl_edit::structure::{Block, BlockLabel, Body};
+use hcl_edit::template::{Element, Template};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// The key of a node that stands for a Terraform expression stagegate does not evaluate;
+/// its value is the expression as written.
+pub const UNEVALUATED: &str = "stagegate::Terraform";
+
+/// Parses HCL, with the location of a syntax error.
+pub(crate) fn parse_hcl(file: &SourceFile) -> Result<Body, ParseError> {
+    hcl_edit::parser::parse_body(&file.text).map_err(|e| {
+        let mut offset = e.location().offset().min(file.text.len());
+        while !file.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let end = file
+            .text
+            .get(offset..)
+            .and_then(|rest| rest.char_indices().nth(1))
+            .map_or(file.text.len(), |(i, _)| offset + i);
+        ParseError::new(format!("invalid HCL: {}", e.message()), Span::new(offset, end))
+    })
+}
+
+fn span_of(s: &impl hcl_edit::Span) -> Option<Span> {
+    s.span().map(|r| Span::new(r.start, r.end))
+}
+
+/// One file of a module, parsed.
+pub(crate) struct ModuleFile {
+    pub file: Arc<SourceFile>,
+    pub body: Body,
+}
+
+/// Resources of a module that pipelines refer to, and the values its expressions read.
+struct Module<'a> {
+    /// `variable` blocks: their value as a literal, when one is known.
+    variables: BTreeMap<String, Option<String>>,
+    /// `locals`: (file index, expression).
+    locals: HashMap<String, (usize, &'a Expression)>,
+    /// `resource` blocks by address (`aws_codebuild_project.sca`): (file index, block).
+    resources: HashMap<String, (usize, &'a Block)>,
+    /// The module folder, as `path.module` reads.
+    dir: String,
+}
+
+/// Variable values from `terraform.tfvars` and `*.auto.tfvars` (later files win, as
+/// Terraform loads them in lexical order after terraform.tfvars).
+pub(crate) fn tfvars(files: &[ModuleFile]) -> BTreeMap<String, String> {
+    let mut ordered: Vec<&ModuleFile> = files.iter().collect();
+    ordered.sort_by_key(|f| {
+        let name = f.file.path.rsplit('/').next().unwrap_or(&f.file.path).to_string();
+        (name != "terraform.tfvars", name)
+    });
+    let mut out = BTreeMap::new();
+    for f in ordered {
+        for attr in f.body.attributes() {
+            if let Some(v) = literal_text(&attr.value) {
+                out.insert(attr.key.to_string(), v);
+            }
+        }
+    }
+    out
+}
+
+/// A literal's text (string, number, bool), as a parameter default holds it.
+fn literal_text(e: &Expression) -> Option<String> {
+    match e {
+        Expression::String(s) => Some(s.value().to_string()),
+        Expression::Number(n) => Some(n.value().to_string()),
+        Expression::Bool(b) => Some(b.value().to_string()),
+        Expression::StringTemplate(t) => {
+            let mut out = String::new();
+            for el in t.iter() {
+                match el {
+                    Element::Literal(l) => out.push_str(l.value()),
+                    _ => return None,
+                }
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+fn label(l: &BlockLabel) -> &str {
+    match l {
+        BlockLabel::Ident(i) => i.as_str(),
+        BlockLabel::String(s) => s.value().as_str(),
+    }
+}
+
+/// Translates the `.tf` files of one module (one folder) into one template each, in the
+/// order given. `vars` are tfvars values, which win over `default`s.
+pub(crate) fn translate(files: &[ModuleFile], vars: &BTreeMap<String, String>) -> Vec<Node> {
+    let dir = files
+        .first()
+        .and_then(|f| f.file.path.rsplit_once('/').map(|(d, _)| d.to_string()))
+        .unwrap_or_else(|| ".".into());
+    let mut module = Module {
+        variables: BTreeMap::new(),
+        locals: HashMap::new(),
+        resources: HashMap::new(),
+        dir,
+    };
+    for (i, f) in files.iter().enumerate() {
+        for block in f.body.blocks() {
+            let labels: Vec<&str> = block.labels.iter().map(label).collect();
+            match (block.ident.as_str(), labels.as_slice()) {
+                ("variable", [name]) => {
+                    let value = vars.get(*name).cloned().or_else(|| {
+                        block
+                            .body
+                            .get_attribute("default")
+                            .and_then(|a| literal_text(&a.value))
+                    });
+                    module.variables.insert((*name).to_string(), value);
+                }
+                ("locals", []) => {
+                    for attr in block.body.attributes() {
+                        module.locals.insert(attr.key.to_string(), (i, &attr.value));
+                    }
+                }
+                ("resource", [kind, name]) => {
+                    module.resources.insert(format!("{kind}.{name}"), (i, block));
+                }
+                _ => {}
+            }
+        }
+    }
+    files.iter().map(|f| module.template(f)).collect()
+}
+
+fn scalar(text: impl Into<String>, style: Style, span: Span) -> Node {
+    Node {
+        value: Value::Scalar(text.into(), style),
+        span,
+        tag: None,
+    }
+}
+
+fn map(entries: Vec<Entry>, span: Span) -> Node {
+    Node {
+        value: Value::Map(entries),
+        span,
+        tag: None,
+    }
+}
+
+fn entry(key: &str, key_span: Span, value: Node) -> Entry {
+    Entry {
+        key: key.to_string(),
+        key_span,
+        value,
+    }
+}
+
+/// `{stagegate::Terraform: [<expression as written>, <why>]}`: a value stagegate does not
+/// evaluate.
+fn unevaluated(text: &str, why: &str, span: Span) -> Node {
+    let items = vec![
+        scalar(text.trim(), Style::Quoted, span),
+        scalar(why, Style::Quoted, span),
+    ];
+    let list = Node {
+        value: Value::Seq(items),
+        span,
+        tag: None,
+    };
+    map(vec![entry(UNEVALUATED, span, list)], span)
+}
+
+/// Why a construct is not evaluated.
+const NOT_EVALUATED: &str = "a Terraform expression stagegate does not evaluate";
+
+/// `{Ref: name}`.
+fn reference(name: &str, span: Span) -> Node {
+    map(vec![entry("Ref", span, scalar(name, Style::Quoted, span))], span)
+}
+
+/// Where translation is: the span every node takes when the expression was reached through
+/// a reference (the reference's own, in the file being translated), and the locals and
+/// resources being followed (one met again is a cycle, unevaluated).
+#[derive(Clone, Default)]
+struct At {
+    here: Option<Span>,
+    following: Vec<String>,
+}
+
+impl At {
+    fn through(&self, span: Span, followed: String) -> At {
+        let mut inner = self.clone();
+        inner.here = Some(inner.here.unwrap_or(span));
+        inner.following.push(followed);
+        inner
+    }
+}
+
+impl<'a> Module<'a> {
+    fn template(&self, file: &ModuleFile) -> Node {
+        let whole = Span::new(0, file.file.text.len());
+        let mut resources = Vec::new();
+        for block in file.body.blocks() {
+            let labels: Vec<&str> = block.labels.iter().map(label).collect();
+            let ("resource", [kind, name]) = (block.ident.as_str(), labels.as_slice()) else {
+                continue;
+            };
+            let cfn_type = match *kind {
+                "aws_codepipeline" => "AWS::CodePipeline::Pipeline",
+                "aws_codebuild_project" => "AWS::CodeBuild::Project",
+                _ => continue,
+            };
+            let span = span_of(block).unwrap_or(whole);
+            let at = At::default();
+            let properties = if *kind == "aws_codepipeline" {
+                self.pipeline(&block.body, span, &at)
+            } else {
+                self.project(&block.body, span, &at)
+            };
+            let ident_span = span_of(&block.ident).unwrap_or(span);
+            resources.push(entry(
+                &format!("{kind}.{name}"),
+                ident_span,
+                map(
+                    vec![
+                        entry("Type", ident_span, scalar(cfn_type, Style::Quoted, ident_span)),
+                        entry("Properties", span, properties),
+                    ],
+                    span,
+                ),
+            ));
+        }
+        let mut parameters = Vec::new();
+        for (name, value) in &self.variables {
+            let mut p = vec![entry("Type", whole, scalar("String", Style::Quoted, whole))];
+            if let Some(v) = value {
+                p.push(entry("Default", whole, scalar(v, Style::Quoted, whole)));
+            }
+            parameters.push(entry(&format!("var.{name}"), whole, map(p, whole)));
+        }
+        map(
+            vec![
+                entry("Parameters", whole, map(parameters, whole)),
+                entry("Resources", whole, map(resources, whole)),
+            ],
+            whole,
+        )
+    }
+
+    /// An attribute of `body` under its CloudFormation name.
+    fn attr(&self, body: &Body, tf: &str, cfn: &str, at: &At) -> Option<Entry> {
+        let a = body.get_attribute(tf)?;
+        let key_span = at.here.or_else(|| span_of(&a.key)).unwrap_or_default();
+        Some(entry(cfn, key_span, self.expr(&a.value, at)))
+    }
+
+    fn attrs(&self, body: &Body, names: &[(&str, &str)], at: &At) -> Vec<Entry> {
+        names
+            .iter()
+            .filter_map(|(tf, cfn)| self.attr(body, tf, cfn, at))
+            .collect()
+    }
+
+    /// Repeated blocks as a list under `cfn`; a `dynamic` block of that kind makes the
+    /// list unevaluated (its items are known only from a collection).
+    fn blocks(
+        &self,
+        body: &Body,
+        tf: &str,
+        cfn: &str,
+        at: &At,
+        item: impl Fn(&Body, Span) -> Node,
+    ) -> Option<Entry> {
+        let dynamic = body.blocks().find(|b| {
+            b.ident.as_str() == "dynamic" && b.labels.first().map(label) == Some(tf)
+        });
+        if let Some(d) = dynamic {
+            let span = at.here.or_else(|| span_of(d)).unwrap_or_default();
+            let text = format!("dynamic \"{tf}\"");
+            let why = "a dynamic block, whose items come from a collection stagegate does not expand";
+            return Some(entry(cfn, span, unevaluated(&text, why, span)));
+        }
+        let items: Vec<Node> = body
+            .get_blocks(tf)
+            .map(|b| {
+                let span = at.here.or_else(|| span_of(b)).unwrap_or_default();
+                item(&b.body, span)
+            })
+            .collect();
+        let first = items.first()?.span;
+        let span = items.iter().fold(first, |s, n| s.join(n.span));
+        Some(entry(
+            cfn,
+            first,
+            Node {
+                value: Value::Seq(items),
+                span,
+                tag: None,
+            },
+        ))
+    }
+
+    fn pipeline(&self, body: &Body, span: Span, at: &At) -> Node {
+        let mut props = self.attrs(
+            body,
+            &[
+                ("name", "Name"),
+                ("pipeline_type", "PipelineType"),
+                ("role_arn", "RoleArn"),
+            ],
+            at,
+        );
+        props.extend(self.blocks(body, "stage", "Stages", at, |stage, span| {
+            let mut s = self.attrs(stage, &[("name", "Name")], at);
+            s.extend(self.blocks(stage, "action", "Actions", at, |action, span| {
+                self.action(action, span, at)
+            }));
+            map(s, span)
+        }));
+        props.extend(self.blocks(body, "variable", "Variables", at, |v, span| {
+            map(
+                self.attrs(
+                    v,
+                    &[
+                        ("name", "Name"),
+                        ("default_value", "DefaultValue"),
+                        ("description", "Description"),
+                    ],
+                    at,
+                ),
+                span,
+            )
+        }));
+        map(props, span)
+    }
+
+    fn action(&self, body: &Body, span: Span, at: &At) -> Node {
+        let mut a = self.attrs(
+            body,
+            &[
+                ("name", "Name"),
+                ("run_order", "RunOrder"),
+                ("namespace", "Namespace"),
+                ("region", "Region"),
+                ("role_arn", "RoleArn"),
+            ],
+            at,
+        );
+        let type_entries = self.attrs(
+            body,
+            &[
+                ("category", "Category"),
+                ("owner", "Owner"),
+                ("provider", "Provider"),
+                ("version", "Version"),
+            ],
+            at,
+        );
+        if let Some(first) = type_entries.first() {
+            let key_span = first.key_span;
+            a.push(entry("ActionTypeId", key_span, map(type_entries, span)));
+        }
+        if let Some(c) = self.attr(body, "configuration", "Configuration", at) {
+            a.push(c);
+        }
+        for (tf, cfn) in [
+            ("input_artifacts", "InputArtifacts"),
+            ("output_artifacts", "OutputArtifacts"),
+        ] {
+            // a list of names in Terraform, of `{Name: ...}` in CloudFormation
+            if let Some(mut e) = self.attr(body, tf, cfn, at) {
+                if let Value::Seq(items) = &mut e.value.value {
+                    for item in items.iter_mut() {
+                        let s = item.span;
+                        *item = map(vec![entry("Name", s, item.clone())], s);
+                    }
+                }
+                a.push(e);
+            }
+        }
+        map(a, span)
+    }
+
+    fn project(&self, body: &Body, span: Span, at: &At) -> Node {
+        let mut p = self.attrs(
+            body,
+            &[("name", "Name"), ("service_role", "ServiceRole")],
+            at,
+        );
+        let source = |b: &Body, span: Span| {
+            map(
+                self.attrs(
+                    b,
+                    &[
+                        ("type", "Type"),
+                        ("buildspec", "BuildSpec"),
+                        ("location", "Location"),
+                        ("source_identifier", "SourceIdentifier"),
+                    ],
+                    at,
+                ),
+                span,
+            )
+        };
+        if let Some(s) = body.get_blocks("source").next() {
+            let span = at.here.or_else(|| span_of(s)).unwrap_or(span);
+            let key_span = at.here.or_else(|| span_of(&s.ident)).unwrap_or(span);
+            p.push(entry("Source", key_span, source(&s.body, span)));
+        }
+        p.extend(self.blocks(body, "secondary_sources", "SecondarySources", at, source));
+        if let Some(env) = body.get_blocks("environment").next() {
+            let span = at.here.or_else(|| span_of(env)).unwrap_or(span);
+            let key_span = at.here.or_else(|| span_of(&env.ident)).unwrap_or(span);
+            let mut e = self.attrs(
+                &env.body,
+                &[
+                    ("image", "Image"),
+                    ("type", "Type"),
+                    ("compute_type", "ComputeType"),
+                    ("privileged_mode", "PrivilegedMode"),
+                ],
+                at,
+            );
+            e.extend(self.blocks(
+                &env.body,
+                "environment_variable",
+                "EnvironmentVariables",
+                at,
+                |v, span| {
+                    map(
+                        self.attrs(v, &[("name", "Name"), ("value", "Value"), ("type", "Type")], at),
+                        span,
+                    )
+                },
+            ));
+            p.push(entry("Environment", key_span, map(e, span)));
+        }
+        map(p, span)
+    }
+
+    /// The span a node of `e` takes.
+    fn span(&self, e: &impl hcl_edit::Span, at: &At) -> Span {
+        at.here.or_else(|| span_of(e)).unwrap_or_default()
+    }
+
+    fn expr(&self, e: &Expression, at: &At) -> Node {
+        let span = self.span(e, at);
+        match e {
+            Expression::Null(_) => scalar("", Style::Plain, span),
+            Expression::Bool(b) => scalar(b.value().to_string(), Style::Plain, span),
+            Expression::Number(n) => scalar(n.value().to_string(), Style::Plain, span),
+            Expression::String(s) => scalar(s.value().as_str(), Style::Quoted, span),
+            Expression::Array(items) => Node {
+                value: Value::Seq(items.iter().map(|i| self.expr(i, at)).collect()),
+                span,
+                tag: None,
+            },
+            Expression::Object(object) => {
+                let mut entries = Vec::new();
+                for (k, v) in object.iter() {
+                    let key = match k {
+                        ObjectKey::Ident(i) => Some(i.to_string()),
+                        ObjectKey::Expression(Expression::String(s)) => Some(s.value().to_string()),
+                        ObjectKey::Expression(_) => None,
+                    };
+                    let Some(key) = key else {
+                        return unevaluated(&e.to_string(), NOT_EVALUATED, span);
+                    };
+                    let key_span = match k {
+                        ObjectKey::Ident(i) => self.span(i, at),
+                        ObjectKey::Expression(x) => self.span(x, at),
+                    };
+                    entries.push(entry(key.trim(), key_span, self.expr(v.expr(), at)));
+                }
+                map(entries, span)
+            }
+            Expression::StringTemplate(t) => self.template_expr(t, span, at, e),
+            Expression::HeredocTemplate(h) => {
+                // the content, without the `<<EOT` line: embedded buildspecs align to it
+                let span = at
+                    .here
+                    .or_else(|| span_of(&h.template))
+                    .unwrap_or(span);
+                self.template_expr(&h.template, span, at, e)
+            }
+            Expression::Parenthesis(p) => self.expr(p.inner(), at),
+            Expression::Traversal(t) => self.traversal(t, span, at, e),
+            Expression::Conditional(c) => {
+                let cond = self.expr(&c.cond_expr, at);
+                match cond.as_str().map(str::trim) {
+                    Some("true") => self.expr(&c.true_expr, at),
+                    Some("false") => self.expr(&c.false_expr, at),
+                    // both alternatives, as CloudFormation's `Fn::If` gives them
+                    _ => {
+                        let condition = scalar(c.cond_expr.to_string().trim(), Style::Quoted, span);
+                        let items = vec![condition, self.expr(&c.true_expr, at), self.expr(&c.false_expr, at)];
+                        map(
+                            vec![entry(
+                                "Fn::If",
+                                span,
+                                Node {
+                                    value: Value::Seq(items),
+                                    span,
+                                    tag: None,
+                                },
+                            )],
+                            span,
+                        )
+                    }
+                }
+            }
+            Expression::FuncCall(f) => self.call(f, span, at, e),
+            _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+        }
+    }
+
+    /// A string template: one scalar when it is all literal, else `Fn::Join` of its parts.
+    fn template_expr(&self, t: &Template, span: Span, at: &At, e: &Expression) -> Node {
+        let mut parts = Vec::new();
+        for el in t.iter() {
+            match el {
+                Element::Literal(l) => {
+                    let s = self.span(l, at);
+                    parts.push(scalar(l.value().as_str(), Style::Quoted, s));
+                }
+                Element::Interpolation(i) => parts.push(self.expr(&i.expr, at)),
+                Element::Directive(_) => return unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            }
+        }
+        if parts.iter().all(|p| p.as_str().is_some()) {
+            let text: String = parts.iter().filter_map(Node::as_str).collect();
+            return scalar(text, Style::Quoted, span);
+        }
+        let list = Node {
+            value: Value::Seq(parts),
+            span,
+            tag: None,
+        };
+        let args = Node {
+            value: Value::Seq(vec![scalar("", Style::Quoted, span), list]),
+            span,
+            tag: None,
+        };
+        map(vec![entry("Fn::Join", span, args)], span)
+    }
+
+    fn traversal(
+        &self,
+        t: &hcl_edit::expr::Traversal,
+        span: Span,
+        at: &At,
+        e: &Expression,
+    ) -> Node {
+        let Expression::Variable(root) = &t.expr else {
+            return unevaluated(&e.to_string(), NOT_EVALUATED, span);
+        };
+        let names: Vec<&str> = t
+            .operators
+            .iter()
+            .map(|op| match op.value() {
+                TraversalOperator::GetAttr(i) => Some(i.as_str()),
+                _ => None,
+            })
+            .take_while(Option::is_some)
+            .flatten()
+            .collect();
+        let all_attrs = names.len() == t.operators.len();
+        match (root.as_str(), names.as_slice()) {
+            ("var", [name]) if all_attrs => match self.variables.get(*name) {
+                Some(_) => reference(&format!("var.{name}"), span),
+                None => unevaluated(
+                    &format!("var.{name}"),
+                    "a variable the module does not declare",
+                    span,
+                ),
+            },
+            ("local", [name]) if all_attrs => {
+                let key = format!("local.{name}");
+                if at.following.contains(&key) {
+                    return unevaluated(&key, "a local that refers to itself (a cycle)", span);
+                }
+                match self.locals.get(*name) {
+                    Some((_, expr)) => self.expr(expr, &at.through(span, key)),
+                    None => unevaluated(&key, "a local the module does not declare", span),
+                }
+            }
+            ("path", ["module"]) | ("path", ["root"]) if all_attrs => {
+                scalar(self.dir.as_str(), Style::Quoted, span)
+            }
+            (kind, [name, attribute]) if all_attrs && kind.starts_with("aws_") => {
+                let address = format!("{kind}.{name}");
+                let argument = self
+                    .resources
+                    .get(&address)
+                    .and_then(|(_, block)| block.body.get_attribute(attribute));
+                match argument {
+                    Some(a) if !at.following.contains(&address) => {
+                        self.expr(&a.value, &at.through(span, address))
+                    }
+                    Some(_) => unevaluated(
+                        &format!("{address}.{attribute}"),
+                        "an argument that refers to itself (a cycle)",
+                        span,
+                    ),
+                    None if self.resources.contains_key(&address) => unevaluated(
+                        &format!("{address}.{attribute}"),
+                        "an attribute known only once applied",
+                        span,
+                    ),
+                    None => unevaluated(
+                        &format!("{address}.{attribute}"),
+                        "a resource of another module or none declared in this one",
+                        span,
+                    ),
+                }
+            }
+            _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+        }
+    }
+
+    fn call(&self, f: &hcl_edit::expr::FuncCall, span: Span, at: &At, e: &Expression) -> Node {
+        let name = f.name.name.as_str();
+        let args: Vec<Node> = f.args.iter().map(|a| self.expr(a, at)).collect();
+        let texts: Option<Vec<&str>> = args.iter().map(Node::as_str).collect();
+        let text = |s: String| scalar(s, Style::Quoted, span);
+        match (name, texts.as_deref()) {
+            ("lower", Some([s])) => text(s.to_lowercase()),
+            ("upper", Some([s])) => text(s.to_uppercase()),
+            ("tostring", Some([s])) => text((*s).to_string()),
+            ("trimspace", Some([s])) => text(s.trim().to_string()),
+            ("format", Some([template, rest @ ..])) => match format(template, rest) {
+                Some(s) => text(s),
+                None => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            },
+            ("coalesce", Some(values)) => match values.iter().find(|v| !v.is_empty()) {
+                Some(v) => text((*v).to_string()),
+                None => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            },
+            ("join", _) => match (args.first().and_then(Node::as_str), args.get(1)) {
+                (Some(sep), Some(list)) => {
+                    let items: Option<Vec<&str>> = list.items().iter().map(Node::as_str).collect();
+                    match items {
+                        Some(items) if matches!(list.value, Value::Seq(_)) => text(items.join(sep)),
+                        _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+                    }
+                }
+                _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            },
+            ("jsonencode", _) => match args.first() {
+                Some(value) if args.len() == 1 && evaluated(value) => {
+                    text(value.to_json().to_string())
+                }
+                _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            },
+            ("try", _) => args
+                .into_iter()
+                .find(evaluated)
+                .unwrap_or_else(|| unevaluated(&e.to_string(), NOT_EVALUATED, span)),
+            _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+        }
+    }
+}
+
+/// Whether a node holds no reference and nothing unevaluated.
+fn evaluated(node: &Node) -> bool {
+    match &node.value {
+        Value::Scalar(..) => true,
+        Value::Seq(items) => items.iter().all(evaluated),
+        Value::Map(entries) => entries
+            .iter()
+            .all(|e| !(e.key == UNEVALUATED || e.key == "Ref" || e.key.starts_with("Fn::")) && evaluated(&e.value)),
+    }
+}
+
+/// Terraform's `format` for the verbs `%s`, `%d`, `%v` and `%%`.
+fn format(template: &str, args: &[&str]) -> Option<String> {
+    let mut out = String::new();
+    let mut args = args.iter();
+    let mut chars = template.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            '%' => out.push('%'),
+            's' | 'd' | 'v' => out.push_str(args.next()?),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// The structures of a body, for tests.
+#[cfg(test)]
+fn count(body: &Body) -> usize {
+    use hcl_edit::structure::Structure;
+    body.iter()
+        .filter(|s| matches!(s, Structure::Block(_) | Structure::Attribute(_)))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(files: &[(&str, &str)]) -> Vec<(Arc<SourceFile>, Node)> {
+        let parsed: Vec<ModuleFile> = files
+            .iter()
+            .map(|(p, t)| {
+                let file = Arc::new(SourceFile::new(*p, *t));
+                let body = parse_hcl(&file).unwrap();
+                ModuleFile { file, body }
+            })
+            .collect();
+        let trees = translate(&parsed, &BTreeMap::new());
+        parsed.into_iter().map(|m| m.file).zip(trees).collect()
+    }
+
+    fn at<'a>(root: &'a Node, path: &[&str]) -> &'a Node {
+        let mut n = root;
+        for p in path {
+            n = n
+                .get(p)
+                .or_else(|| p.parse::<usize>().ok().and_then(|i| n.items().get(i)))
+                .unwrap_or_else(|| panic!("{p} missing in {n:?}"));
+        }
+        n
+    }
+
+    #[test]
+    fn a_pipeline_reads_as_its_cloudformation_twin_with_tf_spans() {
+        let text = r#"
+locals {
+  sca = aws_codebuild_project.sca.name
+}
+resource "aws_codepipeline" "app" {
+  name     = "app-${var.env}"
+  role_arn = "arn:aws:iam::1:role/p"
+  stage {
+    name = "Build"
+    action {
+      name            = "SCA"
+      category        = "Build"
+      owner           = "AWS"
+      provider        = "CodeBuild"
+      version         = "1"
+      run_order       = 1
+      input_artifacts = ["src"]
+      configuration = {
+        ProjectName = local.sca
+      }
+    }
+  }
+}
+"#;
+        let other = "resource \"aws_codebuild_project\" \"sca\" {\n  name = \"platform-sca\"\n  source {\n    type = \"CODEPIPELINE\"\n    buildspec = <<-EOT\n      version: 0.2\n    EOT\n  }\n}\nvariable \"env\" {\n  default = \"prod\"\n}\n";
+        let out = module(&[("m/pipeline.tf", text), ("m/build.tf", other)]);
+        let (file, root) = &out[0];
+        let action = at(
+            root,
+            &["Resources", "aws_codepipeline.app", "Properties", "Stages", "0", "Actions", "0"],
+        );
+        let project = at(action, &["Configuration", "ProjectName"]);
+        assert_eq!(project.as_str(), Some("platform-sca"));
+        // located at the reference, in this file
+        assert_eq!(&file.text[project.span.start..project.span.end], "local.sca");
+        assert_eq!(at(action, &["ActionTypeId", "Provider"]).as_str(), Some("CodeBuild"));
+        assert_eq!(at(action, &["InputArtifacts", "0", "Name"]).as_str(), Some("src"));
+        let name = at(root, &["Resources", "aws_codepipeline.app", "Properties", "Name"]);
+        assert!(name.get("Fn::Join").is_some(), "{name:?}");
+        let (file2, root2) = &out[1];
+        let spec = at(
+            root2,
+            &["Resources", "aws_codebuild_project.sca", "Properties", "Source", "BuildSpec"],
+        );
+        assert_eq!(spec.as_str(), Some("version: 0.2\n"));
+        assert!(file2.text[spec.span.start..spec.span.end].contains("version: 0.2"));
+        assert_eq!(
+            at(root2, &["Parameters", "var.env", "Default"]).as_str(),
+            Some("prod")
+        );
+    }
+
+    #[test]
+    fn what_is_not_evaluated_is_marked_and_cycles_end() {
+        let text = r#"
+locals {
+  a = local.b
+  b = local.a
+}
+resource "aws_codepipeline" "p" {
+  name = local.a
+  stage {
+    name = "S"
+    dynamic "action" {
+      for_each = var.actions
+      content {}
+    }
+  }
+  pipeline_type = data.x.y.type
+}
+"#;
+        let out = module(&[("p.tf", text)]);
+        let props = at(&out[0].1, &["Resources", "aws_codepipeline.p", "Properties"]);
+        assert!(at(props, &["Name"]).get(UNEVALUATED).is_some());
+        assert!(at(props, &["PipelineType"]).get(UNEVALUATED).is_some());
+        assert!(at(props, &["Stages", "0", "Actions"]).get(UNEVALUATED).is_some());
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let file = SourceFile::new("x.tf", "resource \"a\" \"b\" {\n  name = \n}\n");
+        let err = parse_hcl(&file).err().unwrap();
+        assert!(err.message.starts_with("invalid HCL"), "{}", err.message);
+        assert!(err.span.start > 0);
+        let ok = SourceFile::new("y.tf", "a = 1\nb {}\n");
+        assert_eq!(count(&parse_hcl(&ok).unwrap()), 2);
+    }
+}
