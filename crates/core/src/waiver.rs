@@ -143,16 +143,22 @@ impl Waiver {
     }
 }
 
-/// An inline `# stagegate: ignore[ID, ...] reason` comment on a finding's lines.
+/// An inline `# stagegate: ignore[ID, ...] reason` comment on a finding's lines (`//` too
+/// in Terraform).
 fn inline_ignore(report: &Report, v: &Violation) -> Option<(Suppression, Location)> {
     let file = report.sources.get(&v.location.path)?;
     for line_no in v.location.line..=v.location.end_line.max(v.location.line) {
         let start = file.offset_of(line_no, 0);
         let line = file.text.get(start..)?.lines().next().unwrap_or("");
-        let Some(at) = line.find("# stagegate: ignore[") else {
+        // Terraform comments also start with `//`
+        let marker = ["# stagegate: ignore[", "// stagegate: ignore["]
+            .into_iter()
+            .filter(|m| m.starts_with('#') || v.location.path.ends_with(".tf"))
+            .find_map(|m| line.find(m).map(|at| (at, m.len())));
+        let Some((at, len)) = marker else {
             continue;
         };
-        let rest = line.get(at + "# stagegate: ignore[".len()..).unwrap_or("");
+        let rest = line.get(at + len..).unwrap_or("");
         let Some((ids, reason)) = rest.split_once(']') else {
             continue;
         };

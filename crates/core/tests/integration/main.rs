@@ -9,4 +9,5 @@ mod expect;
 mod hostile;
 mod parse_fixtures;
 mod policies;
+mod terraform;
 mod waivers;

@@ -283,3 +283,59 @@ fn governance_sets_the_secret_name_pattern_the_model_applies() {
         "the governance pattern replaces the default"
     );
 }
+
+/// Terraform comments (`#` and `//`) waive what a waivable policy finds and are refused,
+/// with the finding kept, for a non-waivable one.
+#[test]
+fn terraform_comments_waive_like_yaml_comments() {
+    let tf = r#"resource "aws_codebuild_project" "docker" {
+  name = "docker-build"
+  environment {
+    image           = "aws/codebuild/standard:7.0"
+    privileged_mode = "true" // stagegate: ignore[codebuild-privileged-mode] builds images
+  }
+  source {
+    type = "CODEPIPELINE"
+  }
+}
+resource "aws_codepipeline" "p" {
+  name = "p"
+  stage {
+    name = "Build"
+    action {
+      name     = "Build" # stagegate: ignore[build-without-sca] we scan elsewhere
+      category = "Build"
+      owner    = "AWS"
+      provider = "CodeBuild"
+      version  = "1"
+      configuration = {
+        ProjectName = aws_codebuild_project.docker.name
+      }
+    }
+  }
+}
+"#;
+    let r = Linter::builder()
+        .builtin_policies()
+        .build()
+        .unwrap()
+        .check_sources([("main.tf", tf)]);
+    let privileged: Vec<_> = r
+        .violations
+        .iter()
+        .filter(|v| v.policy == "codebuild-privileged-mode")
+        .collect();
+    assert_eq!(privileged.len(), 1, "{:#?}", r.violations);
+    assert_eq!(
+        privileged[0].suppression.as_ref().map(|s| s.kind.as_str()),
+        Some("inline")
+    );
+    assert_eq!(
+        active(&r, "build-without-sca").len(),
+        1,
+        "the finding stays"
+    );
+    let refused = active(&r, REFUSED);
+    assert_eq!(refused.len(), 1, "{:#?}", r.violations);
+    assert_eq!(refused[0].location.line, 16);
+}

@@ -1,0 +1,189 @@
+//! Terraform: the same model and policies as CloudFormation, findings at `.tf` lines, and
+//! what is not evaluated failing closed.
+
+use crate::expect::repo_root;
+use stagegate::{Linter, Report};
+
+fn linter() -> Linter {
+    Linter::builder().builtin_policies().build().unwrap()
+}
+
+fn check(files: &[(&str, &str)]) -> Report {
+    linter().check_sources(files.iter().map(|(n, t)| (n.to_string(), t.to_string())))
+}
+
+fn findings(r: &Report) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = r
+        .active()
+        .map(|v| (v.policy.clone(), v.message.clone()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The CloudFormation seed and its Terraform twin, compliant and violating, report the
+/// same findings with the same words; the Terraform ones point into `.tf` files.
+#[test]
+fn terraform_twins_find_what_their_cloudformation_twins_find() {
+    for (cfn, tf) in [
+        ("seed", "terraform-seed"),
+        ("seed-violating", "terraform-seed-violating"),
+    ] {
+        let a = linter().check_paths(&[repo_root().join("fixtures/e2e").join(cfn)]);
+        let b = linter().check_paths(&[repo_root().join("fixtures/e2e").join(tf)]);
+        assert!(
+            a.errors.is_empty() && b.errors.is_empty(),
+            "{:#?}",
+            b.errors
+        );
+        assert_eq!(findings(&a), findings(&b), "{cfn} vs {tf}");
+        assert_eq!(a.summary.pipelines, b.summary.pipelines);
+        assert!(b.active().all(|v| v.location.path.ends_with(".tf")));
+    }
+    let (ws, _) = linter().model_paths(&[repo_root().join("fixtures/e2e/terraform-seed")]);
+    assert_eq!(ws.pipelines.len(), 1);
+    assert_eq!(ws.pipelines[0].format, "terraform");
+    assert_eq!(ws.pipelines[0].name, "app-pipeline");
+    assert!(ws.unresolved.is_empty(), "{:#?}", ws.unresolved);
+}
+
+const PROJECT: &str = r#"
+resource "aws_codebuild_project" "build" {
+  name = "app-build"
+  source {
+    type      = "CODEPIPELINE"
+    buildspec = "buildspec.yml"
+  }
+}
+"#;
+
+fn pipeline(run_order: &str, extra: &str) -> String {
+    format!(
+        r#"{extra}
+resource "aws_codepipeline" "p" {{
+  name = "p"
+  stage {{
+    name = "Build"
+    action {{
+      name      = "Build"
+      category  = "Build"
+      owner     = "AWS"
+      provider  = "CodeBuild"
+      version   = "1"
+      run_order = {run_order}
+      configuration = {{
+        ProjectName = aws_codebuild_project.build.name
+      }}
+    }}
+  }}
+}}
+"#
+    )
+}
+
+fn unverifiable(r: &Report) -> Vec<String> {
+    r.active()
+        .filter(|v| v.policy == "unverifiable-pipeline-value")
+        .map(|v| v.message.clone())
+        .collect()
+}
+
+/// A decisive value that only a variable default, no value at all, or an expression
+/// stagegate does not evaluate supplies cannot be verified; a literal or a local can.
+#[test]
+fn decisive_values_that_are_not_known_fail_closed() {
+    let cases = [
+        ("1", "", None),
+        ("local.order", "locals {\n  order = 1\n}", None),
+        ("var.order", "variable \"order\" {}", Some("has no value")),
+        (
+            "var.order",
+            "variable \"order\" {\n  default = 1\n}",
+            Some("only a parameter default supplies it"),
+        ),
+        (
+            "length(var.list)",
+            "variable \"list\" {}",
+            Some("does not evaluate"),
+        ),
+        ("local.a", "locals {\n  a = local.a\n}", Some("a cycle")),
+    ];
+    for (order, extra, want) in cases {
+        let text = pipeline(order, extra);
+        let r = check(&[("ci/main.tf", &text), ("ci/build.tf", PROJECT)]);
+        let found = unverifiable(&r);
+        match want {
+            None => assert!(found.is_empty(), "{order}: {found:#?}"),
+            Some(words) => assert!(
+                found
+                    .iter()
+                    .any(|m| m.contains("run order") && m.contains(words)),
+                "{order}: {found:#?}"
+            ),
+        }
+    }
+}
+
+/// `terraform.tfvars` and `*.auto.tfvars` give variables their values, later files
+/// winning. Like a CloudFormation parameter default, such a value may be replaced when
+/// applied (`-var`): it links a project by name, and a name it builds reads as written.
+#[test]
+fn tfvars_values_link_projects_and_names_read_as_written() {
+    let text = r#"
+variable "project" {}
+variable "team" {
+  default = "core"
+}
+resource "aws_codepipeline" "p" {
+  name = "app-${var.team}"
+  stage {
+    name = "Build"
+    action {
+      name     = "Build"
+      category = "Build"
+      owner    = "AWS"
+      provider = "CodeBuild"
+      version  = "1"
+      configuration = {
+        ProjectName = var.project
+      }
+    }
+  }
+}
+"#;
+    let project = "resource \"aws_codebuild_project\" \"b\" {\n  name = \"payments-build\"\n  source {\n    type = \"CODEPIPELINE\"\n  }\n}\n";
+    let (ws, _) = linter().model_sources([
+        ("m/main.tf", text),
+        ("m/build.tf", project),
+        ("m/terraform.tfvars", "project = \"other-build\"\n"),
+        ("m/x.auto.tfvars", "project = \"payments-build\"\n"),
+    ]);
+    let action = &ws.pipelines[0].stages[0].actions[0];
+    let key = action.project.as_deref().expect("linked");
+    assert_eq!(ws.projects[key].name.as_deref(), Some("payments-build"));
+    assert_eq!(ws.pipelines[0].name, "\"app-${var.team}\"");
+    // without a value the project cannot be linked
+    let (ws, _) = linter().model_sources([("m/main.tf", text), ("m/build.tf", project)]);
+    assert!(ws.pipelines[0].stages[0].actions[0].project.is_none());
+}
+
+/// A Terraform syntax error is a located problem (exit 2) and the other files are still
+/// checked; a `.tf` file that declares no pipeline or project is skipped when walked.
+#[test]
+fn unreadable_terraform_is_an_error_and_the_rest_is_checked() {
+    let text = pipeline("1", "");
+    let r = check(&[
+        ("m/main.tf", &text),
+        ("m/build.tf", PROJECT),
+        (
+            "m/broken.tf",
+            "resource \"aws_codepipeline\" \"x\" {\n  name = \n",
+        ),
+    ]);
+    assert_eq!(r.errors.len(), 1, "{:#?}", r.errors);
+    let at = r.errors[0].location.as_ref().unwrap();
+    assert_eq!(at.path, "m/broken.tf");
+    assert!(r.errors[0].message.contains("invalid HCL"));
+    assert_eq!(r.summary.pipelines, 1);
+    assert!(r.active().any(|v| v.policy == "build-without-sca"));
+}
