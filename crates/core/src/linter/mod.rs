@@ -287,8 +287,25 @@ impl Linter {
                 parsed.push((file, named, result));
             }
         }
+        // a module's files are named together (`check *.tf`): one that holds only its
+        // variables or locals is read for them, not refused
+        let modules_with_inputs: std::collections::HashSet<&str> = parsed
+            .iter()
+            .filter_map(|(file, _, result)| {
+                let doc = result.as_ref().ok()?;
+                (doc.format == parse::Format::Hcl
+                    && doc.root().and_then(|r| classify(&file.path, r)).is_some())
+                .then(|| file.path.rsplit_once('/').map_or(".", |(d, _)| d))
+            })
+            .collect();
+        let modules_with_inputs: std::collections::HashSet<String> = modules_with_inputs
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         for (file, explicit, result) in parsed {
             let path = file.path.clone();
+            let module_file = path.ends_with(".tf")
+                && modules_with_inputs.contains(path.rsplit_once('/').map_or(".", |(d, _)| d));
             match result {
                 Ok(document) => match document.root().and_then(|r| classify(&path, r)) {
                     Some(kind) => {
@@ -303,7 +320,7 @@ impl Linter {
                     }
                     // a file named on the command line is an input: one stagegate cannot
                     // read as one is not checked, and the check says so
-                    None if explicit => report.errors.push(problem(
+                    None if explicit && !module_file => report.errors.push(problem(
                         &file,
                         parse::ParseError::new(
                             "not a pipeline, CodeBuild project, template or buildspec stagegate can read",

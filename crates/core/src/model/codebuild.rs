@@ -100,6 +100,13 @@ fn classify_buildspec(
         document,
         source: at.clone(),
     };
+    // Terraform's `file("sca.yml")`: read when applied, so the project holds it (inline)
+    if let Some(read) = spec
+        .get(crate::parse::TERRAFORM_FILE)
+        .and_then(Node::as_str)
+    {
+        return make(TERRAFORM_FILE_KIND, Some(read.to_string()), None);
+    }
     if let Some(text) = spec.as_str() {
         let trimmed = text.trim();
         if trimmed.is_empty() {
@@ -156,6 +163,42 @@ fn classify_buildspec(
         Some(key) => make("inline", None, Some(key)),
         // the parse error is recorded; the buildspec cannot be read, so it is not inline
         None => make("unresolved", Some(display(spec)), None),
+    }
+}
+
+/// The kind a buildspec read by Terraform's `file()` has until the file is found among the
+/// checked files ([`inline_terraform_files`]).
+const TERRAFORM_FILE_KIND: &str = "terraform-file";
+
+/// Makes each buildspec that Terraform reads with `file()` the project's own (inline,
+/// platform-owned), located in the file read; one not among the checked files is
+/// unresolved.
+pub(crate) fn inline_terraform_files(ws: &mut super::Workspace) {
+    for project in ws.projects.values_mut() {
+        if project.buildspec.kind != TERRAFORM_FILE_KIND {
+            continue;
+        }
+        let path = project.buildspec.path.clone().unwrap_or_default();
+        match ws.buildspecs.get_mut(&path) {
+            Some(spec) => {
+                spec.owner = "platform".into();
+                project.buildspec.kind = "inline".into();
+                project.buildspec.document = Some(path);
+                project.buildspec.path = None;
+            }
+            None => {
+                project.buildspec.kind = "unresolved".into();
+                ws.unresolved.push(super::Unresolved {
+                    what: format!(
+                        "the buildspec of project {}",
+                        project.name.as_deref().unwrap_or(&project.key)
+                    ),
+                    value: format!("file(\"{path}\")"),
+                    reason: "a file that is not among the checked files (check the folder that holds it)".into(),
+                    source: project.buildspec.source.clone(),
+                });
+            }
+        }
     }
 }
 

@@ -208,6 +208,7 @@ pub fn normalize(
             }
         }
     }
+    codebuild::inline_terraform_files(&mut b.out.workspace);
     link::link(&mut b);
     // secrets first: the overrides gates lists are copies of these variables
     secrets::classify(&mut b.out.workspace, &b.gates.secrets);

@@ -8,7 +8,7 @@ mod tree;
 mod yaml;
 
 pub use embed::MappedText;
-pub use terraform::UNEVALUATED;
+pub use terraform::{FILE as TERRAFORM_FILE, UNEVALUATED};
 pub use tree::{Node, PathBuf, Style, Value};
 
 use crate::source::{SourceFile, Span};

@@ -190,6 +190,10 @@ fn unevaluated(text: &str, why: &str, span: Span) -> Node {
     map(vec![entry(UNEVALUATED, span, list)], span)
 }
 
+/// The key of a node that stands for a file Terraform reads when it applies (`file()`,
+/// `templatefile()`); its value is the file's display path.
+pub const FILE: &str = "stagegate::TerraformFile";
+
 /// Why a construct is not evaluated.
 const NOT_EVALUATED: &str = "a Terraform expression stagegate does not evaluate";
 
@@ -458,6 +462,23 @@ impl<'a> Module<'a> {
         map(p, span)
     }
 
+    /// A path as `file()` reads it, relative to the module, as a display path.
+    fn relative(&self, path: &str) -> String {
+        let dir = self.dir.trim_start_matches("./");
+        let joined = if path.starts_with('/') || (dir != "." && path.starts_with(&format!("{dir}/"))) {
+            path.to_string()
+        } else if dir == "." || dir.is_empty() {
+            path.to_string()
+        } else {
+            format!("{dir}/{path}")
+        };
+        joined
+            .split('/')
+            .filter(|part| *part != ".")
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
     /// The span a node of `e` takes.
     fn span(&self, e: &impl hcl_edit::Span, at: &At) -> Span {
         at.here.or_else(|| span_of(e)).unwrap_or_default()
@@ -671,6 +692,14 @@ impl<'a> Module<'a> {
                     text(value.to_json().to_string())
                 }
                 _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            },
+            // the file is read when applied: its content is what the project holds
+            ("file" | "templatefile", _) => match args.first().and_then(Node::as_str) {
+                Some(path) => map(
+                    vec![entry(FILE, span, scalar(self.relative(path), Style::Quoted, span))],
+                    span,
+                ),
+                None => unevaluated(&e.to_string(), NOT_EVALUATED, span),
             },
             ("try", _) => args
                 .into_iter()

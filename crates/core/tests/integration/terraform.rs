@@ -187,3 +187,40 @@ fn unreadable_terraform_is_an_error_and_the_rest_is_checked() {
     assert_eq!(r.summary.pipelines, 1);
     assert!(r.active().any(|v| v.policy == "build-without-sca"));
 }
+
+/// A buildspec the module reads with `file()` is the project's own (inline, platform-owned)
+/// and one buildspec, not also a developer's; without the file the project's buildspec
+/// cannot be verified.
+#[test]
+fn a_buildspec_read_with_file_is_the_projects_own() {
+    let dir = repo_root().join("fixtures/e2e/terraform-file-buildspec");
+    let (ws, _) = linter().model_paths(&[&dir]);
+    let sca = ws
+        .projects
+        .values()
+        .find(|p| p.name.as_deref() == Some("platform-sca"))
+        .unwrap();
+    assert_eq!(sca.buildspec.kind, "inline");
+    let key = sca.buildspec.document.as_deref().unwrap();
+    assert!(key.ends_with("platform/sca-buildspec.yml"), "{key}");
+    assert_eq!(ws.buildspecs[key].owner, "platform");
+    let developer: Vec<&str> = ws
+        .buildspecs
+        .values()
+        .filter(|b| b.owner == "developer")
+        .map(|b| b.key.as_str())
+        .collect();
+    assert_eq!(developer.len(), 1, "{developer:?}");
+    assert!(developer[0].ends_with("/buildspec.yaml"));
+    let only_tf: Vec<_> = ["codebuild.tf", "pipeline.tf", "variables.tf"]
+        .iter()
+        .map(|f| dir.join(f))
+        .collect();
+    let r = linter().check_paths(&only_tf);
+    assert!(
+        r.active().any(|v| v.policy == "unverifiable-pipeline-value"
+            && v.message.contains("not among the checked files")),
+        "{:#?}",
+        r.violations
+    );
+}
