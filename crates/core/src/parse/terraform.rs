@@ -465,9 +465,9 @@ impl<'a> Module<'a> {
     /// A path as `file()` reads it, relative to the module, as a display path.
     fn relative(&self, path: &str) -> String {
         let dir = self.dir.trim_start_matches("./");
-        let joined = if path.starts_with('/') || (dir != "." && path.starts_with(&format!("{dir}/"))) {
-            path.to_string()
-        } else if dir == "." || dir.is_empty() {
+        let here = dir == "." || dir.is_empty();
+        let written_from_root = path.starts_with('/') || (!here && path.starts_with(&format!("{dir}/")));
+        let joined = if written_from_root || here {
             path.to_string()
         } else {
             format!("{dir}/{path}")
