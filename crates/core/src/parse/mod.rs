@@ -171,11 +171,12 @@ pub fn parse_terraform(files: Vec<Arc<SourceFile>>) -> Vec<(Arc<SourceFile>, Res
             Err(e) => out.push((file, Err(e))),
         }
     }
-    for (_, files) in modules {
+    let mut inputs = Vec::new();
+    for (dir, files) in modules {
         let (vars, tf): (Vec<_>, Vec<_>) = files
             .into_iter()
             .partition(|f| f.file.path.to_ascii_lowercase().ends_with(".tfvars"));
-        let values = terraform::tfvars(
+        let tfvars = terraform::tfvars(
             &vars
                 .into_iter()
                 .filter(|f| {
@@ -184,8 +185,15 @@ pub fn parse_terraform(files: Vec<Arc<SourceFile>>) -> Vec<(Arc<SourceFile>, Res
                 })
                 .collect::<Vec<_>>(),
         );
-        let trees = terraform::translate(&tf, &values);
-        for (f, root) in tf.into_iter().zip(trees) {
+        inputs.push(terraform::ModuleInput {
+            dir,
+            files: tf,
+            tfvars,
+        });
+    }
+    let trees = terraform::translate_modules(&inputs);
+    for (input, trees) in inputs.into_iter().zip(trees) {
+        for (f, root) in input.files.into_iter().zip(trees) {
             out.push((
                 f.file.clone(),
                 Ok(Document {

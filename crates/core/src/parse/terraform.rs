@@ -52,14 +52,36 @@ pub(crate) struct ModuleFile {
     pub body: Body,
 }
 
+/// What a `var.x` reads.
+#[derive(Debug, Clone)]
+enum VarValue {
+    /// A module call passes this literal: it is what the module gets.
+    Given(String),
+    /// A `default`, or a tfvars value: an assumption, as a CloudFormation parameter
+    /// default is (another value may be passed when applied).
+    Default(String),
+    /// No value.
+    Unset,
+    /// A module call passes something stagegate does not evaluate.
+    Unknown(String),
+}
+
 /// Resources of a module that pipelines refer to, and the values its expressions read.
 struct Module<'a> {
-    /// `variable` blocks: their value as a literal, when one is known.
-    variables: BTreeMap<String, Option<String>>,
+    /// `variable` blocks and their values.
+    variables: BTreeMap<String, VarValue>,
     /// `locals`: (file index, expression).
     locals: HashMap<String, (usize, &'a Expression)>,
     /// `resource` blocks by address (`aws_codebuild_project.sca`): (file index, block).
     resources: HashMap<String, (usize, &'a Block)>,
+    /// `output` blocks: their expressions.
+    outputs: HashMap<String, &'a Expression>,
+    /// Calls of local modules: (call name, the called module's folder, the call block).
+    calls: Vec<(String, String, &'a Block)>,
+    /// The literal outputs of the called modules, by call name.
+    called_outputs: HashMap<String, HashMap<String, String>>,
+    /// Calls whose module folder is not among the checked files.
+    missing_calls: Vec<String>,
     /// The module folder, as `path.module` reads.
     dir: String,
 }
@@ -110,30 +132,168 @@ fn label(l: &BlockLabel) -> &str {
     }
 }
 
-/// Translates the `.tf` files of one module (one folder) into one template each, in the
-/// order given. `vars` are tfvars values, which win over `default`s.
-pub(crate) fn translate(files: &[ModuleFile], vars: &BTreeMap<String, String>) -> Vec<Node> {
-    let dir = files
-        .first()
-        .and_then(|f| f.file.path.rsplit_once('/').map(|(d, _)| d.to_string()))
-        .unwrap_or_else(|| ".".into());
+/// A module folder's `.tf` files and its tfvars values.
+pub(crate) struct ModuleInput {
+    pub dir: String,
+    pub files: Vec<ModuleFile>,
+    pub tfvars: BTreeMap<String, String>,
+}
+
+/// `dir` joined with a relative `source` (`./modules/x`, `../shared`), as a display path;
+/// `None` for a source that is no local path (a registry or Git module).
+fn local_source(dir: &str, source: &str) -> Option<String> {
+    if !(source.starts_with("./") || source.starts_with("../")) {
+        return None;
+    }
+    let mut parts: Vec<&str> = if dir == "." || dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
+    for part in source.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                // above the checked folders: not among the inputs
+                if parts.pop().is_none() || parts.last() == Some(&"..") {
+                    return None;
+                }
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    })
+}
+
+/// Translates modules (one folder each) into one template per `.tf` file, in the order
+/// given. A call of a local module passes literal arguments to its variables, and its
+/// literal outputs back to `module.<call>.<output>`.
+pub(crate) fn translate_modules(inputs: &[ModuleInput]) -> Vec<Vec<Node>> {
+    let mut modules: Vec<Module<'_>> = inputs.iter().map(module).collect();
+    let index: HashMap<String, usize> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.dir.clone(), i))
+        .collect();
+    for m in &mut modules {
+        m.missing_calls = m
+            .calls
+            .iter()
+            .filter(|(_, dir, _)| !index.contains_key(dir))
+            .map(|(call, _, _)| call.clone())
+            .collect();
+    }
+    // values cross module boundaries a step a pass: arguments down, outputs up
+    for _ in 0..3 {
+        let mut given: HashMap<usize, BTreeMap<String, Vec<VarValue>>> = HashMap::new();
+        let mut outputs: Vec<(usize, String, HashMap<String, String>)> = Vec::new();
+        for (i, m) in modules.iter().enumerate() {
+            for (call, child_dir, block) in &m.calls {
+                let Some(&child) = index.get(child_dir) else {
+                    continue;
+                };
+                for attr in block.body.attributes() {
+                    let key = attr.key.to_string();
+                    if matches!(key.as_str(), "source" | "version" | "count" | "for_each" | "providers" | "depends_on") {
+                        continue;
+                    }
+                    let node = m.expr(&attr.value, &At::default());
+                    let written = attr.value.to_string();
+                    let value = match node.as_str() {
+                        Some(text) => VarValue::Given(text.to_string()),
+                        None => {
+                            // say why the caller's value is unknown, not only that it is
+                            let why = node
+                                .get(UNEVALUATED)
+                                .and_then(|v| v.items().get(1))
+                                .and_then(Node::as_str)
+                                .unwrap_or(NOT_EVALUATED);
+                            VarValue::Unknown(format!(
+                                "passed by module call `{call}` as `{}`: {why}",
+                                written.trim()
+                            ))
+                        }
+                    };
+                    given.entry(child).or_default().entry(key).or_default().push(value);
+                }
+                let Some(child_module) = modules.get(child) else {
+                    continue;
+                };
+                let literal_outputs = child_module
+                    .outputs
+                    .iter()
+                    .filter_map(|(name, e)| {
+                        let node = child_module.expr(e, &At::default());
+                        node.as_str().map(|t| (name.clone(), t.to_string()))
+                    })
+                    .collect();
+                outputs.push((i, call.clone(), literal_outputs));
+            }
+        }
+        for (child, values) in given {
+            for (name, mut candidates) in values {
+                let Some(slot) = modules
+                    .get_mut(child)
+                    .and_then(|m| m.variables.get_mut(&name))
+                else {
+                    continue;
+                };
+                candidates.dedup_by(|a, b| match (a, b) {
+                    (VarValue::Given(x), VarValue::Given(y)) => x == y,
+                    _ => false,
+                });
+                *slot = match candidates.as_slice() {
+                    [one] => one.clone(),
+                    _ => VarValue::Unknown(
+                        "a variable that module calls give different values".into(),
+                    ),
+                };
+            }
+        }
+        for (i, call, values) in outputs {
+            if let Some(m) = modules.get_mut(i) {
+                m.called_outputs.insert(call, values);
+            }
+        }
+    }
+    inputs
+        .iter()
+        .zip(&modules)
+        .map(|(input, m)| input.files.iter().map(|f| m.template(f)).collect())
+        .collect()
+}
+
+fn module(input: &ModuleInput) -> Module<'_> {
     let mut module = Module {
         variables: BTreeMap::new(),
         locals: HashMap::new(),
         resources: HashMap::new(),
-        dir,
+        outputs: HashMap::new(),
+        calls: Vec::new(),
+        called_outputs: HashMap::new(),
+        missing_calls: Vec::new(),
+        dir: input.dir.clone(),
     };
-    for (i, f) in files.iter().enumerate() {
+    for (i, f) in input.files.iter().enumerate() {
         for block in f.body.blocks() {
             let labels: Vec<&str> = block.labels.iter().map(label).collect();
             match (block.ident.as_str(), labels.as_slice()) {
                 ("variable", [name]) => {
-                    let value = vars.get(*name).cloned().or_else(|| {
-                        block
-                            .body
-                            .get_attribute("default")
-                            .and_then(|a| literal_text(&a.value))
-                    });
+                    let value = input
+                        .tfvars
+                        .get(*name)
+                        .cloned()
+                        .or_else(|| {
+                            block
+                                .body
+                                .get_attribute("default")
+                                .and_then(|a| literal_text(&a.value))
+                        })
+                        .map_or(VarValue::Unset, VarValue::Default);
                     module.variables.insert((*name).to_string(), value);
                 }
                 ("locals", []) => {
@@ -144,11 +304,26 @@ pub(crate) fn translate(files: &[ModuleFile], vars: &BTreeMap<String, String>) -
                 ("resource", [kind, name]) => {
                     module.resources.insert(format!("{kind}.{name}"), (i, block));
                 }
+                ("output", [name]) => {
+                    if let Some(a) = block.body.get_attribute("value") {
+                        module.outputs.insert((*name).to_string(), &a.value);
+                    }
+                }
+                ("module", [name]) => {
+                    let child = block
+                        .body
+                        .get_attribute("source")
+                        .and_then(|a| literal_text(&a.value))
+                        .and_then(|s| local_source(&input.dir, &s));
+                    if let Some(child) = child {
+                        module.calls.push(((*name).to_string(), child, block));
+                    }
+                }
                 _ => {}
             }
         }
     }
-    files.iter().map(|f| module.template(f)).collect()
+    module
 }
 
 fn scalar(text: impl Into<String>, style: Style, span: Span) -> Node {
@@ -257,8 +432,13 @@ impl<'a> Module<'a> {
         let mut parameters = Vec::new();
         for (name, value) in &self.variables {
             let mut p = vec![entry("Type", whole, scalar("String", Style::Quoted, whole))];
-            if let Some(v) = value {
-                p.push(entry("Default", whole, scalar(v, Style::Quoted, whole)));
+            match value {
+                VarValue::Default(v) => {
+                    p.push(entry("Default", whole, scalar(v, Style::Quoted, whole)));
+                }
+                VarValue::Unset => {}
+                // read in place, not as parameters
+                VarValue::Given(_) | VarValue::Unknown(_) => continue,
             }
             parameters.push(entry(&format!("var.{name}"), whole, map(p, whole)));
         }
@@ -608,6 +788,8 @@ impl<'a> Module<'a> {
         let all_attrs = names.len() == t.operators.len();
         match (root.as_str(), names.as_slice()) {
             ("var", [name]) if all_attrs => match self.variables.get(*name) {
+                Some(VarValue::Given(v)) => scalar(v.as_str(), Style::Quoted, span),
+                Some(VarValue::Unknown(why)) => unevaluated(&format!("var.{name}"), why, span),
                 Some(_) => reference(&format!("var.{name}"), span),
                 None => unevaluated(
                     &format!("var.{name}"),
@@ -623,6 +805,25 @@ impl<'a> Module<'a> {
                 match self.locals.get(*name) {
                     Some((_, expr)) => self.expr(expr, &at.through(span, key)),
                     None => unevaluated(&key, "a local the module does not declare", span),
+                }
+            }
+            ("module", [call, output]) if all_attrs => {
+                match self.called_outputs.get(*call).and_then(|o| o.get(*output)) {
+                    Some(v) => scalar(v.as_str(), Style::Quoted, span),
+                    None if self.calls.iter().any(|(c, _, _)| c == call)
+                        && !self.missing_calls.iter().any(|c| c == call) =>
+                    {
+                        unevaluated(
+                        &format!("module.{call}.{output}"),
+                        "an output of a local module that stagegate could not evaluate",
+                        span,
+                    )
+                    }
+                    None => unevaluated(
+                        &format!("module.{call}.{output}"),
+                        "an output of a module that is not among the checked folders",
+                        span,
+                    ),
                 }
             }
             ("path", ["module"]) | ("path", ["root"]) if all_attrs => {
@@ -762,8 +963,14 @@ mod tests {
                 ModuleFile { file, body }
             })
             .collect();
-        let trees = translate(&parsed, &BTreeMap::new());
-        parsed.into_iter().map(|m| m.file).zip(trees).collect()
+        let dir = parsed[0].file.path.rsplit_once('/').map_or(".", |(d, _)| d).to_string();
+        let input = ModuleInput {
+            dir,
+            files: parsed,
+            tfvars: BTreeMap::new(),
+        };
+        let mut trees = translate_modules(std::slice::from_ref(&input));
+        input.files.into_iter().map(|m| m.file).zip(trees.remove(0)).collect()
     }
 
     fn at<'a>(root: &'a Node, path: &[&str]) -> &'a Node {

@@ -224,3 +224,59 @@ fn a_buildspec_read_with_file_is_the_projects_own() {
         r.violations
     );
 }
+
+/// A local module's variables take the literal arguments of its call and its outputs are
+/// read back by the caller; the call's run order decides the finding, at the module's line.
+/// Without the module's folder, what it would give is not known, and fails closed.
+#[test]
+fn local_modules_pass_arguments_down_and_outputs_up() {
+    let dir = repo_root().join("fixtures/e2e/terraform-module");
+    let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
+    let files = |order: &str, with_sca: bool| {
+        let mut f = vec![
+            (
+                "m/main.tf".to_string(),
+                read("main.tf").replace("sca_run_order = 3", order),
+            ),
+            ("m/buildspec.yaml".to_string(), read("buildspec.yaml")),
+            (
+                "m/modules/pipeline/main.tf".to_string(),
+                read("modules/pipeline/main.tf"),
+            ),
+        ];
+        if with_sca {
+            f.push((
+                "m/modules/sca/main.tf".to_string(),
+                read("modules/sca/main.tf"),
+            ));
+        }
+        f
+    };
+    let r = linter().check_sources(files("sca_run_order = 1", true));
+    assert!(r.active().next().is_none(), "{:#?}", r.violations);
+    assert_eq!(r.summary.pipelines, 1);
+    let r = linter().check_sources(files("sca_run_order = 3", true));
+    let found: Vec<_> = r
+        .active()
+        .map(|v| (v.policy.as_str(), v.location.path.as_str(), v.location.line))
+        .collect();
+    assert_eq!(
+        found,
+        [("build-without-sca", "m/modules/pipeline/main.tf", 40)]
+    );
+    // the module's own default is an assumption, as a parameter default is
+    let r = linter().check_sources(files("", true));
+    assert!(
+        unverifiable(&r).iter().any(|m| m.contains("run order")),
+        "{:#?}",
+        r.violations
+    );
+    let r = linter().check_sources(files("sca_run_order = 1", false));
+    assert!(
+        r.active().any(|v| v.severity == stagegate::Severity::Error
+            && v.message.contains("module.sca.project_name")
+            && v.message.contains("not among the checked folders")),
+        "{:#?}",
+        r.violations
+    );
+}
