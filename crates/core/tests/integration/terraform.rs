@@ -45,6 +45,11 @@ fn terraform_twins_find_what_their_cloudformation_twins_find() {
     assert_eq!(ws.pipelines[0].format, "terraform");
     assert_eq!(ws.pipelines[0].name, "app-pipeline");
     assert!(ws.unresolved.is_empty(), "{:#?}", ws.unresolved);
+    // `EnvironmentVariables = jsonencode([...])` decodes into the action's variables
+    let build = &ws.pipelines[0].stages[1].actions[1];
+    assert_eq!(build.name, "BuildAndTest");
+    let names: Vec<&str> = build.variables.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["COMMIT_ID"]);
 }
 
 const PROJECT: &str = r#"
