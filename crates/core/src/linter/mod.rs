@@ -268,7 +268,7 @@ impl Linter {
                 });
                 continue;
             }
-            if parse::Format::detect(&path, &file.text) == parse::Format::Hcl {
+            if parse::is_terraform(&path) {
                 terraform.push((file, explicit));
                 continue;
             }

@@ -151,44 +151,75 @@ pub fn parse(file: Arc<SourceFile>, limits: &Limits) -> Result<Document, ParseEr
     })
 }
 
+/// Whether a file is Terraform's: configuration (`*.tf`, `*.tf.json`) or variables
+/// (`*.tfvars`, `*.tfvars.json`).
+pub fn is_terraform(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    [".tf", ".tf.json", ".tfvars", ".tfvars.json"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+}
+
 /// Parses Terraform files, a module per folder: the `.tf` files of a folder are read
 /// together (a reference in one to a `local`, variable or resource of another is followed),
-/// with the values of its `terraform.tfvars` and `*.auto.tfvars`. Each `.tf` file yields
-/// its template, or its syntax error; `.tfvars` files yield nothing but their errors.
+/// with the values of its variables files. Each `.tf` file yields its template, or its
+/// error; variables files yield nothing but their errors. What Terraform would apply but
+/// stagegate does not read is an error, never a silent pass: JSON configuration
+/// (`*.tf.json`) and override files (`override.tf`, `*_override.tf`), which change the
+/// blocks of other files.
 pub fn parse_terraform(files: Vec<Arc<SourceFile>>) -> Vec<(Arc<SourceFile>, Result<Document, ParseError>)> {
     let mut out = Vec::new();
-    let mut modules: std::collections::BTreeMap<String, Vec<terraform::ModuleFile>> =
+    let mut modules: std::collections::BTreeMap<String, (Vec<terraform::ModuleFile>, Vec<terraform::VarFile>)> =
         Default::default();
+    let whole = |file: &SourceFile| Span::new(0, file.text.len().min(1));
     for file in files {
-        match terraform::parse_hcl(&file) {
-            Ok(body) => {
-                let dir = file.path.rsplit_once('/').map_or(".", |(d, _)| d).to_string();
-                modules
-                    .entry(dir)
-                    .or_default()
-                    .push(terraform::ModuleFile { file, body });
+        let (dir, name) = file.path.rsplit_once('/').unwrap_or((".", file.path.as_str()));
+        let (dir, name) = (dir.to_string(), name.to_ascii_lowercase());
+        let module = modules.entry(dir).or_default();
+        if name.ends_with(".tf.json") {
+            let e = ParseError::new(
+                "Terraform JSON configuration (`*.tf.json`) is not read: what it declares cannot be checked",
+                whole(&file),
+            );
+            out.push((file, Err(e)));
+        } else if name == "override.tf" || name.ends_with("_override.tf") {
+            let e = ParseError::new(
+                "a Terraform override file changes the blocks of other files when applied; stagegate does not merge overrides, so it cannot check what is applied",
+                whole(&file),
+            );
+            out.push((file, Err(e)));
+        } else if name.ends_with(".tfvars.json") {
+            match json::parse(&file.text, &Limits::default()) {
+                Ok(root) if root.is_map() => {
+                    let values = root
+                        .entries()
+                        .iter()
+                        .map(|e| (e.key.clone(), e.value.as_str().map(str::to_string)))
+                        .collect();
+                    module.1.push((name, values));
+                }
+                Ok(root) => out.push((
+                    file,
+                    Err(ParseError::new("a variables file must be a JSON object", root.span)),
+                )),
+                Err(e) => out.push((file, Err(e))),
             }
-            Err(e) => out.push((file, Err(e))),
+        } else {
+            match terraform::parse_hcl(&file) {
+                Ok(body) if name.ends_with(".tfvars") => {
+                    module.1.push((name, terraform::tfvars_hcl(&body)));
+                }
+                Ok(body) => module.0.push(terraform::ModuleFile { file, body }),
+                Err(e) => out.push((file, Err(e))),
+            }
         }
     }
     let mut inputs = Vec::new();
-    for (dir, files) in modules {
-        let (vars, tf): (Vec<_>, Vec<_>) = files
-            .into_iter()
-            .partition(|f| f.file.path.to_ascii_lowercase().ends_with(".tfvars"));
-        let tfvars = terraform::tfvars(
-            &vars
-                .into_iter()
-                .filter(|f| {
-                    let name = f.file.path.rsplit('/').next().unwrap_or(&f.file.path);
-                    name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
-                })
-                .collect::<Vec<_>>(),
-        );
+    for (dir, (files, vars)) in modules {
         inputs.push(terraform::ModuleInput {
             dir,
-            files: tf,
-            tfvars,
+            files,
+            tfvars: terraform::tfvars(&vars),
         });
     }
     let trees = terraform::translate_modules(&inputs);

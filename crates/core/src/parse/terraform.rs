@@ -54,7 +54,7 @@ pub(crate) struct ModuleFile {
 
 /// What a `var.x` reads.
 #[derive(Debug, Clone)]
-enum VarValue {
+pub(crate) enum VarValue {
     /// A module call passes this literal: it is what the module gets.
     Given(String),
     /// A `default`, or a tfvars value: an assumption, as a CloudFormation parameter
@@ -86,20 +86,60 @@ struct Module<'a> {
     dir: String,
 }
 
-/// Variable values from `terraform.tfvars` and `*.auto.tfvars` (later files win, as
-/// Terraform loads them in lexical order after terraform.tfvars).
-pub(crate) fn tfvars(files: &[ModuleFile]) -> BTreeMap<String, String> {
-    let mut ordered: Vec<&ModuleFile> = files.iter().collect();
-    ordered.sort_by_key(|f| {
-        let name = f.file.path.rsplit('/').next().unwrap_or(&f.file.path).to_string();
-        (name != "terraform.tfvars", name)
+/// What one variables file sets: each variable, with its value when it is a literal.
+pub(crate) type VarFile = (String, Vec<(String, Option<String>)>);
+
+/// The values an HCL variables file (`*.tfvars`) sets.
+pub(crate) fn tfvars_hcl(body: &Body) -> Vec<(String, Option<String>)> {
+    body.attributes()
+        .map(|a| (a.key.to_string(), literal_text(&a.value)))
+        .collect()
+}
+
+/// Whether Terraform loads a variables file by itself: `terraform.tfvars(.json)` and
+/// `*.auto.tfvars(.json)`; any other is read only when `-var-file` names it.
+fn auto_loaded(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(name.as_str(), "terraform.tfvars" | "terraform.tfvars.json")
+        || name.ends_with(".auto.tfvars")
+        || name.ends_with(".auto.tfvars.json")
+}
+
+/// Variable values of a module from its variables files (file name, values): the files
+/// Terraform loads by itself in its order (`terraform.tfvars`, its JSON, then the
+/// `*.auto.tfvars` files in lexical order; later wins). A value that is no literal, or
+/// that a file read only with `-var-file` sets, is not known.
+pub(crate) fn tfvars(files: &[VarFile]) -> BTreeMap<String, VarValue> {
+    let mut ordered: Vec<&VarFile> = files.iter().collect();
+    ordered.sort_by_key(|(name, _)| {
+        let lower = name.to_ascii_lowercase();
+        let rank = match lower.as_str() {
+            "terraform.tfvars" => 0,
+            "terraform.tfvars.json" => 1,
+            _ => 2,
+        };
+        (rank, lower)
     });
     let mut out = BTreeMap::new();
-    for f in ordered {
-        for attr in f.body.attributes() {
-            if let Some(v) = literal_text(&attr.value) {
-                out.insert(attr.key.to_string(), v);
-            }
+    for (name, values) in ordered.iter().filter(|(n, _)| auto_loaded(n)) {
+        for (key, value) in values {
+            let v = match value {
+                Some(v) => VarValue::Default(v.clone()),
+                None => VarValue::Unknown(format!(
+                    "a value that {name} sets and stagegate does not evaluate"
+                )),
+            };
+            out.insert(key.clone(), v);
+        }
+    }
+    for (name, values) in ordered.iter().filter(|(n, _)| !auto_loaded(n)) {
+        for (key, _) in values {
+            out.insert(
+                key.clone(),
+                VarValue::Unknown(format!(
+                    "a value {name} may set when applied (`-var-file`), which stagegate does not read"
+                )),
+            );
         }
     }
     out
@@ -136,7 +176,7 @@ fn label(l: &BlockLabel) -> &str {
 pub(crate) struct ModuleInput {
     pub dir: String,
     pub files: Vec<ModuleFile>,
-    pub tfvars: BTreeMap<String, String>,
+    pub tfvars: BTreeMap<String, VarValue>,
 }
 
 /// `dir` joined with a relative `source` (`./modules/x`, `../shared`), as a display path;
@@ -283,17 +323,13 @@ fn module(input: &ModuleInput) -> Module<'_> {
             let labels: Vec<&str> = block.labels.iter().map(label).collect();
             match (block.ident.as_str(), labels.as_slice()) {
                 ("variable", [name]) => {
-                    let value = input
-                        .tfvars
-                        .get(*name)
-                        .cloned()
-                        .or_else(|| {
-                            block
-                                .body
-                                .get_attribute("default")
-                                .and_then(|a| literal_text(&a.value))
-                        })
-                        .map_or(VarValue::Unset, VarValue::Default);
+                    let value = input.tfvars.get(*name).cloned().unwrap_or_else(|| {
+                        block
+                            .body
+                            .get_attribute("default")
+                            .and_then(|a| literal_text(&a.value))
+                            .map_or(VarValue::Unset, VarValue::Default)
+                    });
                     module.variables.insert((*name).to_string(), value);
                 }
                 ("locals", []) => {

@@ -285,3 +285,52 @@ fn local_modules_pass_arguments_down_and_outputs_up() {
         r.violations
     );
 }
+
+/// What Terraform would apply that stagegate does not read is never a silent pass: an
+/// override file or JSON configuration is an error, a variables file read only with
+/// `-var-file` makes the values it sets unknown, and JSON variables files are read.
+#[test]
+fn what_terraform_applies_beyond_what_is_read_fails_closed() {
+    let main = pipeline("1", "variable \"project\" {\n  default = \"app-build\"\n}");
+    let main = main.replace("aws_codebuild_project.build.name", "var.project");
+    let with = |extra: (&str, &str)| {
+        linter().check_sources([
+            ("m/main.tf".to_string(), main.clone()),
+            ("m/build.tf".to_string(), PROJECT.to_string()),
+            (extra.0.to_string(), extra.1.to_string()),
+        ])
+    };
+    let linked = |extra: (&str, &str)| {
+        let (ws, _) = linter().model_sources([
+            ("m/main.tf".to_string(), main.clone()),
+            ("m/build.tf".to_string(), PROJECT.to_string()),
+            (extra.0.to_string(), extra.1.to_string()),
+        ]);
+        ws.pipelines[0].stages[0].actions[0].project.clone()
+    };
+    // the default links the project
+    assert!(linked(("m/notes.txt", "x")).is_some());
+    for (file, text, says) in [
+        (
+            "m/main_override.tf",
+            "resource \"aws_codepipeline\" \"p\" {\n  name = \"q\"\n}\n",
+            "override file",
+        ),
+        ("m/extra.tf.json", "{\"resource\": {}}", "`*.tf.json`"),
+    ] {
+        let r = with((file, text));
+        assert_eq!(r.errors.len(), 1, "{file}: {:#?}", r.errors);
+        assert!(
+            r.errors[0].message.contains(says),
+            "{}",
+            r.errors[0].message
+        );
+    }
+    // an auto-loaded JSON variables file replaces the default; a file only `-var-file`
+    // reads may set it to anything
+    assert!(linked(("m/x.auto.tfvars.json", "{\"project\": \"other-build\"}")).is_none());
+    assert!(linked(("m/x.auto.tfvars.json", "{\"project\": \"app-build\"}")).is_some());
+    assert!(linked(("m/prod.tfvars", "project = \"app-build\"\n")).is_none());
+    let r = with(("m/x.auto.tfvars.json", "[1]"));
+    assert_eq!(r.errors.len(), 1, "{:#?}", r.errors);
+}
