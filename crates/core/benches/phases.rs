@@ -13,6 +13,21 @@ use std::sync::Arc;
 
 const PIPELINE: &str = include_str!("../../../fixtures/e2e/seed-violating/pipeline.yaml");
 const BUILDSPEC: &str = include_str!("../../../fixtures/e2e/seed-violating/buildspec.yaml");
+/// The same pipeline in Terraform (a module of three files).
+const TF: [(&str, &str); 3] = [
+    (
+        "m/pipeline.tf",
+        include_str!("../../../fixtures/e2e/terraform-seed-violating/pipeline.tf"),
+    ),
+    (
+        "m/codebuild.tf",
+        include_str!("../../../fixtures/e2e/terraform-seed-violating/codebuild.tf"),
+    ),
+    (
+        "m/variables.tf",
+        include_str!("../../../fixtures/e2e/terraform-seed-violating/variables.tf"),
+    ),
+];
 
 fn files() -> Vec<Arc<SourceFile>> {
     vec![
@@ -45,6 +60,19 @@ fn phases(c: &mut Criterion) {
         })
     });
     group.finish();
+    // the Terraform twin of the same pipeline: HCL read and translated, a module at a time
+    let mut group = c.benchmark_group("parse");
+    group.throughput(Throughput::Bytes(
+        TF.iter().map(|(_, t)| t.len() as u64).sum(),
+    ));
+    group.bench_function("terraform-seed", |b| {
+        let files: Vec<Arc<SourceFile>> = TF
+            .iter()
+            .map(|(n, t)| Arc::new(SourceFile::new(*n, *t)))
+            .collect();
+        b.iter(|| black_box(stagegate::parse::parse_terraform(files.clone())))
+    });
+    group.finish();
 
     let docs = classified(&limits);
     let gates = GateRules::default();
@@ -68,6 +96,9 @@ fn phases(c: &mut Criterion) {
                 linter.check_sources([("pipeline.yaml", PIPELINE), ("buildspec.yaml", BUILDSPEC)]),
             )
         })
+    });
+    c.bench_function("check/terraform-seed", |b| {
+        b.iter(|| black_box(linter.check_sources(TF)))
     });
     c.bench_function("load/builtin-policies", |b| {
         b.iter(|| black_box(Linter::builder().builtin_policies().build().unwrap()))

@@ -1,0 +1,309 @@
+//! parse: a Terraform plan (`terraform show -json plan.out`) -> the span tree of a
+//! CloudFormation template, as [`super::terraform`] gives for `.tf` files.
+//!
+//! `planned_values` holds every resource of the plan with the values it will have, in the
+//! provider's schema (blocks as lists, arguments by their Terraform names); its nodes keep
+//! their place in the plan file, so findings point into it. A value that is known only once
+//! applied is absent there and `true` in the resource's `change.after_unknown`: it becomes
+//! unevaluated, and fails closed where it decides something.
+
+use super::terraform::UNEVALUATED;
+use super::tree::{Entry, Node, Style, Value};
+use crate::source::Span;
+use std::collections::HashMap;
+
+/// Whether a JSON document is a plan: `format_version` and `planned_values`.
+pub(crate) fn is_plan(root: &Node) -> bool {
+    root.get("format_version").is_some() && root.get("planned_values").is_some()
+}
+
+fn entry(key: &str, key_span: Span, value: Node) -> Entry {
+    Entry {
+        key: key.to_string(),
+        key_span,
+        value,
+    }
+}
+
+fn map(entries: Vec<Entry>, span: Span) -> Node {
+    Node {
+        value: Value::Map(entries),
+        span,
+        tag: None,
+    }
+}
+
+fn seq(items: Vec<Node>, span: Span) -> Node {
+    Node {
+        value: Value::Seq(items),
+        span,
+        tag: None,
+    }
+}
+
+fn scalar(text: &str, span: Span) -> Node {
+    Node {
+        value: Value::Scalar(text.to_string(), Style::Quoted),
+        span,
+        tag: None,
+    }
+}
+
+/// Known only once applied: the plan says so in `after_unknown`.
+fn unknown(address: &str, path: &str, span: Span) -> Node {
+    let items = vec![
+        scalar(&format!("{address}.{path}"), span),
+        scalar("a value the plan knows only once applied", span),
+    ];
+    map(vec![entry(UNEVALUATED, span, seq(items, span))], span)
+}
+
+/// One resource's values and which of them are unknown.
+struct Values<'a> {
+    address: &'a str,
+    unknown: Option<&'a Node>,
+}
+
+impl Values<'_> {
+    /// `values[key]` under its CloudFormation name, or an unevaluated node when the plan
+    /// marks it unknown.
+    fn attr(&self, values: &Node, unknown: Option<&Node>, tf: &str, cfn: &str) -> Option<Entry> {
+        match values.entry(tf) {
+            Some(e) if !e.value.is_null() => Some(entry(cfn, e.key_span, e.value.clone())),
+            _ => {
+                let marked = unknown
+                    .and_then(|u| u.get(tf))
+                    .and_then(Node::as_str)
+                    .is_some_and(|v| v == "true");
+                marked.then(|| entry(cfn, values.span, unknown_node(self.address, tf, values.span)))
+            }
+        }
+    }
+
+    fn attrs(&self, values: &Node, unknown: Option<&Node>, names: &[(&str, &str)]) -> Vec<Entry> {
+        names
+            .iter()
+            .filter_map(|(tf, cfn)| self.attr(values, unknown, tf, cfn))
+            .collect()
+    }
+
+    /// A block list (`stage`, `action`) under its CloudFormation name, each item made by
+    /// `item` with the item's own unknown marks.
+    fn blocks(
+        &self,
+        values: &Node,
+        unknown: Option<&Node>,
+        tf: &str,
+        cfn: &str,
+        item: impl Fn(&Node, Option<&Node>) -> Node,
+    ) -> Option<Entry> {
+        let e = values.entry(tf)?;
+        let marks = unknown.and_then(|u| u.get(tf));
+        let items = e
+            .value
+            .items()
+            .iter()
+            .enumerate()
+            .map(|(i, v)| item(v, marks.and_then(|m| m.items().get(i))))
+            .collect();
+        Some(entry(cfn, e.key_span, seq(items, e.value.span)))
+    }
+
+    fn pipeline(&self, v: &Node, u: Option<&Node>) -> Node {
+        let mut props = self.attrs(
+            v,
+            u,
+            &[
+                ("name", "Name"),
+                ("pipeline_type", "PipelineType"),
+                ("role_arn", "RoleArn"),
+            ],
+        );
+        props.extend(self.blocks(v, u, "stage", "Stages", |stage, su| {
+            let mut s = self.attrs(stage, su, &[("name", "Name")]);
+            s.extend(self.blocks(stage, su, "action", "Actions", |a, au| self.action(a, au)));
+            map(s, stage.span)
+        }));
+        props.extend(self.blocks(v, u, "variable", "Variables", |var, vu| {
+            let names = [
+                ("name", "Name"),
+                ("default_value", "DefaultValue"),
+                ("description", "Description"),
+            ];
+            map(self.attrs(var, vu, &names), var.span)
+        }));
+        map(props, v.span)
+    }
+
+    fn action(&self, a: &Node, u: Option<&Node>) -> Node {
+        let mut out = self.attrs(
+            a,
+            u,
+            &[
+                ("name", "Name"),
+                ("run_order", "RunOrder"),
+                ("namespace", "Namespace"),
+                ("region", "Region"),
+                ("role_arn", "RoleArn"),
+            ],
+        );
+        let types = self.attrs(
+            a,
+            u,
+            &[
+                ("category", "Category"),
+                ("owner", "Owner"),
+                ("provider", "Provider"),
+                ("version", "Version"),
+            ],
+        );
+        if let Some(first) = types.first() {
+            out.push(entry("ActionTypeId", first.key_span, map(types, a.span)));
+        }
+        if let Some(config) = a.entry("configuration") {
+            let marks = u.and_then(|u| u.get("configuration"));
+            let mut entries: Vec<Entry> = config.value.entries().to_vec();
+            for (key, mark) in marks.map(Node::entries).unwrap_or_default().iter().map(|e| (&e.key, &e.value)) {
+                if mark.as_str() == Some("true") && !entries.iter().any(|e| &e.key == key) {
+                    let span = config.value.span;
+                    entries.push(entry(key, span, unknown_node(self.address, &format!("configuration.{key}"), span)));
+                }
+            }
+            out.push(entry("Configuration", config.key_span, map(entries, config.value.span)));
+        }
+        for (tf, cfn) in [
+            ("input_artifacts", "InputArtifacts"),
+            ("output_artifacts", "OutputArtifacts"),
+        ] {
+            if let Some(e) = a.entry(tf) {
+                let items = e
+                    .value
+                    .items()
+                    .iter()
+                    .map(|n| map(vec![entry("Name", n.span, n.clone())], n.span))
+                    .collect();
+                out.push(entry(cfn, e.key_span, seq(items, e.value.span)));
+            }
+        }
+        map(out, a.span)
+    }
+
+    fn project(&self, v: &Node, u: Option<&Node>) -> Node {
+        let mut p = self.attrs(v, u, &[("name", "Name"), ("service_role", "ServiceRole")]);
+        let source = |s: &Node, su: Option<&Node>| {
+            let names = [
+                ("type", "Type"),
+                ("buildspec", "BuildSpec"),
+                ("location", "Location"),
+                ("source_identifier", "SourceIdentifier"),
+            ];
+            map(self.attrs(s, su, &names), s.span)
+        };
+        // a single block is a list of one in the plan
+        let first = |tf: &str| -> Option<(Span, &Node, Option<&Node>)> {
+            let e = v.entry(tf)?;
+            let item = e.value.items().first()?;
+            let marks = u.and_then(|u| u.get(tf)).and_then(|m| m.items().first());
+            Some((e.key_span, item, marks))
+        };
+        if let Some((key_span, s, su)) = first("source") {
+            p.push(entry("Source", key_span, source(s, su)));
+        }
+        p.extend(self.blocks(v, u, "secondary_sources", "SecondarySources", source));
+        if let Some((key_span, env, eu)) = first("environment") {
+            let mut e = self.attrs(
+                env,
+                eu,
+                &[
+                    ("image", "Image"),
+                    ("type", "Type"),
+                    ("compute_type", "ComputeType"),
+                    ("privileged_mode", "PrivilegedMode"),
+                ],
+            );
+            e.extend(self.blocks(env, eu, "environment_variable", "EnvironmentVariables", |var, vu| {
+                map(
+                    self.attrs(var, vu, &[("name", "Name"), ("value", "Value"), ("type", "Type")]),
+                    var.span,
+                )
+            }));
+            p.push(entry("Environment", key_span, map(e, env.span)));
+        }
+        map(p, v.span)
+    }
+}
+
+fn unknown_node(address: &str, path: &str, span: Span) -> Node {
+    unknown(address, path, span)
+}
+
+/// Every resource of a module of `planned_values`, child modules included.
+fn resources<'a>(module: &'a Node, out: &mut Vec<&'a Node>) {
+    if let Some(list) = module.get("resources") {
+        out.extend(list.items());
+    }
+    for child in module.get("child_modules").map(Node::items).unwrap_or_default() {
+        resources(child, out);
+    }
+}
+
+/// The template a plan declares: its managed `aws_codepipeline` and `aws_codebuild_project`
+/// resources, by address.
+pub(crate) fn translate(root: &Node) -> Node {
+    let whole = root.span;
+    let mut all = Vec::new();
+    if let Some(m) = root.get("planned_values").and_then(|p| p.get("root_module")) {
+        resources(m, &mut all);
+    }
+    let unknown: HashMap<&str, &Node> = root
+        .get("resource_changes")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|c| {
+            let address = c.get("address")?.as_str()?;
+            let marks = c.get("change")?.get("after_unknown")?;
+            Some((address, marks))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for r in all {
+        let (Some(address), Some(kind)) = (
+            r.get("address").and_then(Node::as_str),
+            r.get("type").and_then(Node::as_str),
+        ) else {
+            continue;
+        };
+        if r.get("mode").and_then(Node::as_str).is_some_and(|m| m != "managed") {
+            continue;
+        }
+        let cfn_type = match kind {
+            "aws_codepipeline" => "AWS::CodePipeline::Pipeline",
+            "aws_codebuild_project" => "AWS::CodeBuild::Project",
+            _ => continue,
+        };
+        let Some(values) = r.get("values") else { continue };
+        let v = Values {
+            address,
+            unknown: unknown.get(address).copied(),
+        };
+        let properties = if kind == "aws_codepipeline" {
+            v.pipeline(values, v.unknown)
+        } else {
+            v.project(values, v.unknown)
+        };
+        let span = r.span;
+        out.push(entry(
+            address,
+            span,
+            map(
+                vec![
+                    entry("Type", span, scalar(cfn_type, span)),
+                    entry("Properties", values.span, properties),
+                ],
+                span,
+            ),
+        ));
+    }
+    map(vec![entry("Resources", whole, map(out, whole))], whole)
+}
