@@ -86,7 +86,7 @@ pub(crate) fn normalize(b: &mut Builder<'_>, doc: &Document, root: &Node) {
                 codebuild::normalize(b, doc, props, path, Some(&r.id));
             } else {
                 let format = match doc.format {
-                    crate::parse::Format::Hcl => "terraform",
+                    crate::parse::Format::Hcl | crate::parse::Format::TerraformPlan => "terraform",
                     _ => "cloudformation",
                 };
                 codepipeline::normalize(b, &file, props, path, format, Some(&r.id));

@@ -4,6 +4,7 @@ mod block;
 mod embed;
 mod json;
 mod terraform;
+mod terraform_plan;
 mod tree;
 mod yaml;
 
@@ -76,6 +77,9 @@ pub enum Format {
     /// Terraform's HCL (`*.tf`, `*.tfvars`), read as the CloudFormation template it
     /// declares (see [`parse_terraform`]).
     Hcl,
+    /// A Terraform plan (`terraform show -json`), read as the template its planned values
+    /// declare; spans point into the plan.
+    TerraformPlan,
 }
 
 impl Format {
@@ -135,7 +139,17 @@ pub fn parse(file: Arc<SourceFile>, limits: &Limits) -> Result<Document, ParseEr
                 .pop()
                 .map_or_else(|| Err(ParseError::new("nothing to read", Span::new(0, 0))), |(_, r)| r)
         }
-        Format::Json => vec![json::parse(&file.text, limits)?],
+        Format::Json | Format::TerraformPlan => {
+            let root = json::parse(&file.text, limits)?;
+            if terraform_plan::is_plan(&root) {
+                return Ok(Document {
+                    roots: vec![terraform_plan::translate(&root)],
+                    file,
+                    format: Format::TerraformPlan,
+                });
+            }
+            vec![root]
+        }
         Format::Yaml => {
             let roots = yaml::parse(&file.text, limits)?;
             if let Some(e) = yaml11_line_break(&file.text, &roots) {

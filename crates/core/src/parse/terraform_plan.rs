@@ -50,7 +50,7 @@ fn scalar(text: &str, span: Span) -> Node {
 }
 
 /// Known only once applied: the plan says so in `after_unknown`.
-fn unknown(address: &str, path: &str, span: Span) -> Node {
+fn unknown_value(address: &str, path: &str, span: Span) -> Node {
     let items = vec![
         scalar(&format!("{address}.{path}"), span),
         scalar("a value the plan knows only once applied", span),
@@ -75,7 +75,7 @@ impl Values<'_> {
                     .and_then(|u| u.get(tf))
                     .and_then(Node::as_str)
                     .is_some_and(|v| v == "true");
-                marked.then(|| entry(cfn, values.span, unknown_node(self.address, tf, values.span)))
+                marked.then(|| entry(cfn, values.span, unknown_value(self.address, tf, values.span)))
             }
         }
     }
@@ -166,7 +166,7 @@ impl Values<'_> {
             for (key, mark) in marks.map(Node::entries).unwrap_or_default().iter().map(|e| (&e.key, &e.value)) {
                 if mark.as_str() == Some("true") && !entries.iter().any(|e| &e.key == key) {
                     let span = config.value.span;
-                    entries.push(entry(key, span, unknown_node(self.address, &format!("configuration.{key}"), span)));
+                    entries.push(entry(key, span, unknown_value(self.address, &format!("configuration.{key}"), span)));
                 }
             }
             out.push(entry("Configuration", config.key_span, map(entries, config.value.span)));
@@ -231,10 +231,6 @@ impl Values<'_> {
         }
         map(p, v.span)
     }
-}
-
-fn unknown_node(address: &str, path: &str, span: Span) -> Node {
-    unknown(address, path, span)
 }
 
 /// Every resource of a module of `planned_values`, child modules included.

@@ -334,3 +334,35 @@ fn what_terraform_applies_beyond_what_is_read_fails_closed() {
     let r = with(("m/x.auto.tfvars.json", "[1]"));
     assert_eq!(r.errors.len(), 1, "{:#?}", r.errors);
 }
+
+/// A plan (`terraform show -json`) gives the same model, findings pointing into the plan;
+/// a value the plan knows only once applied (`after_unknown`) fails closed.
+#[test]
+fn a_plan_reads_as_its_configuration_and_unknowns_fail_closed() {
+    let dir = repo_root().join("fixtures/e2e/terraform-plan");
+    let a = linter().check_paths(&[repo_root().join("fixtures/e2e/seed-violating")]);
+    let b = linter().check_paths(&[&dir]);
+    assert!(b.errors.is_empty(), "{:#?}", b.errors);
+    assert_eq!(findings(&a), findings(&b));
+    let text = std::fs::read_to_string(dir.join("plan.json")).unwrap();
+    let mut plan: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let sca = &mut plan["planned_values"]["root_module"]["resources"][2]["values"]["stage"][1]
+        ["action"][0];
+    assert_eq!(sca["name"], "SCA");
+    sca["configuration"]
+        .as_object_mut()
+        .unwrap()
+        .remove("ProjectName");
+    plan["resource_changes"][0]["change"]["after_unknown"]["stage"] = serde_json::json!([
+        {},
+        {"action": [{"configuration": {"ProjectName": true}}]}
+    ]);
+    let r = linter().check_sources([("plan.json", plan.to_string())]);
+    assert!(
+        r.active().any(|v| v.severity == stagegate::Severity::Error
+            && v.message
+                .contains("aws_codepipeline.app.configuration.ProjectName")),
+        "{:#?}",
+        r.violations
+    );
+}
