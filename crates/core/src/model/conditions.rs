@@ -28,6 +28,14 @@ pub(crate) fn stage_conditions(
         if let Some((r, _)) = field(block, "Result") {
             results.push(r);
         }
+        // a Terraform `dynamic` block: its conditions, and so their results, are unknown
+        let unevaluated = |n: &Node| n.get(crate::parse::UNEVALUATED).is_some();
+        if unevaluated(block) {
+            results.push(block);
+        }
+        if let Some((conditions, _)) = field(block, "Conditions").filter(|(c, _)| unevaluated(c)) {
+            results.push(conditions);
+        }
         if let Some((conditions, ckey)) = field(block, "Conditions") {
             for (i, c) in conditions.items().iter().enumerate() {
                 let cpath = block_path.join(ckey).join(i);
@@ -36,6 +44,16 @@ pub(crate) fn stage_conditions(
                 }
                 if key == "OnFailure" {
                     continue;
+                }
+                if let Some((rules, _)) = field(c, "Rules").filter(|(r, _)| unevaluated(r)) {
+                    // a rule may run commands on the source: a build nobody can order
+                    b.unresolved(
+                        file,
+                        (node, path),
+                        rules,
+                        format!("the {key} rules of stage {}", stage.name),
+                        b.resolve(file, rules).unknown_reason(),
+                    );
                 }
                 if let Some((rules, rkey)) = field(c, "Rules") {
                     for (j, rule) in rules.items().iter().enumerate() {

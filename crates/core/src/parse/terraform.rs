@@ -555,6 +555,14 @@ impl<'a> Module<'a> {
             s.extend(self.blocks(stage, "action", "Actions", at, |action, span| {
                 self.action(action, span, at)
             }));
+            // V2 stage conditions: a `SKIP` result lets a gate's stage be skipped
+            for (tf, cfn) in [
+                ("before_entry", "BeforeEntry"),
+                ("on_success", "OnSuccess"),
+                ("on_failure", "OnFailure"),
+            ] {
+                s.extend(self.single(stage, tf, cfn, at, |b, span| self.conditions(b, span, at)));
+            }
             map(s, span)
         }));
         props.extend(self.blocks(body, "variable", "Variables", at, |v, span| {
@@ -572,6 +580,67 @@ impl<'a> Module<'a> {
             )
         }));
         map(props, span)
+    }
+
+    /// The one block `tf` of `body` under its CloudFormation name (a `dynamic` one is
+    /// unevaluated).
+    fn single(
+        &self,
+        body: &Body,
+        tf: &str,
+        cfn: &str,
+        at: &At,
+        item: impl Fn(&Body, Span) -> Node,
+    ) -> Option<Entry> {
+        let mut e = self.blocks(body, tf, cfn, at, item)?;
+        if let Value::Seq(items) = &mut e.value.value {
+            let first = items.drain(..).next()?;
+            e.value = first;
+        }
+        Some(e)
+    }
+
+    /// A stage condition block: `result` (of `on_failure`), and `condition { result,
+    /// rule { name, rule_type_id { ... }, configuration, input_artifacts, commands } }`.
+    fn conditions(&self, body: &Body, span: Span, at: &At) -> Node {
+        let mut out = self.attrs(body, &[("result", "Result")], at);
+        out.extend(self.blocks(body, "condition", "Conditions", at, |c, span| {
+            let mut cond = self.attrs(c, &[("result", "Result")], at);
+            cond.extend(self.blocks(c, "rule", "Rules", at, |r, span| {
+                let mut rule = self.attrs(
+                    r,
+                    &[
+                        ("name", "Name"),
+                        ("configuration", "Configuration"),
+                        ("commands", "Commands"),
+                        ("region", "Region"),
+                        ("role_arn", "RoleArn"),
+                    ],
+                    at,
+                );
+                rule.extend(self.single(r, "rule_type_id", "RuleTypeId", at, |t, span| {
+                    let names = [
+                        ("category", "Category"),
+                        ("owner", "Owner"),
+                        ("provider", "Provider"),
+                        ("version", "Version"),
+                    ];
+                    map(self.attrs(t, &names, at), span)
+                }));
+                if let Some(mut e) = self.attr(r, "input_artifacts", "InputArtifacts", at) {
+                    if let Value::Seq(items) = &mut e.value.value {
+                        for item in items.iter_mut() {
+                            let s = item.span;
+                            *item = map(vec![entry("Name", s, item.clone())], s);
+                        }
+                    }
+                    rule.push(e);
+                }
+                map(rule, span)
+            }));
+            map(cond, span)
+        }));
+        map(out, span)
     }
 
     fn action(&self, body: &Body, span: Span, at: &At) -> Node {

@@ -109,6 +109,63 @@ impl Values<'_> {
         Some(entry(cfn, e.key_span, seq(items, e.value.span)))
     }
 
+    /// A block the schema allows once, which the plan writes as a list of one.
+    fn single(
+        &self,
+        values: &Node,
+        unknown: Option<&Node>,
+        tf: &str,
+        cfn: &str,
+        item: impl Fn(&Node, Option<&Node>) -> Node,
+    ) -> Option<Entry> {
+        let e = values.entry(tf)?;
+        let first = e.value.items().first()?;
+        let marks = unknown
+            .and_then(|u| u.get(tf))
+            .and_then(|m| m.items().first());
+        Some(entry(cfn, e.key_span, item(first, marks)))
+    }
+
+    /// A stage condition block: `result`, and `condition[] { result, rule[] }`.
+    fn conditions(&self, b: &Node, u: Option<&Node>) -> Node {
+        let mut out = self.attrs(b, u, &[("result", "Result")]);
+        out.extend(self.blocks(b, u, "condition", "Conditions", |c, cu| {
+            let mut cond = self.attrs(c, cu, &[("result", "Result")]);
+            cond.extend(self.blocks(c, cu, "rule", "Rules", |r, ru| {
+                let mut rule = self.attrs(
+                    r,
+                    ru,
+                    &[
+                        ("name", "Name"),
+                        ("configuration", "Configuration"),
+                        ("commands", "Commands"),
+                    ],
+                );
+                rule.extend(self.single(r, ru, "rule_type_id", "RuleTypeId", |t, tu| {
+                    let names = [
+                        ("category", "Category"),
+                        ("owner", "Owner"),
+                        ("provider", "Provider"),
+                        ("version", "Version"),
+                    ];
+                    map(self.attrs(t, tu, &names), t.span)
+                }));
+                if let Some(e) = r.entry("input_artifacts") {
+                    let items = e
+                        .value
+                        .items()
+                        .iter()
+                        .map(|n| map(vec![entry("Name", n.span, n.clone())], n.span))
+                        .collect();
+                    rule.push(entry("InputArtifacts", e.key_span, seq(items, e.value.span)));
+                }
+                map(rule, r.span)
+            }));
+            map(cond, c.span)
+        }));
+        map(out, b.span)
+    }
+
     fn pipeline(&self, v: &Node, u: Option<&Node>) -> Node {
         let mut props = self.attrs(
             v,
@@ -122,6 +179,13 @@ impl Values<'_> {
         props.extend(self.blocks(v, u, "stage", "Stages", |stage, su| {
             let mut s = self.attrs(stage, su, &[("name", "Name")]);
             s.extend(self.blocks(stage, su, "action", "Actions", |a, au| self.action(a, au)));
+            for (tf, cfn) in [
+                ("before_entry", "BeforeEntry"),
+                ("on_success", "OnSuccess"),
+                ("on_failure", "OnFailure"),
+            ] {
+                s.extend(self.single(stage, su, tf, cfn, |b, bu| self.conditions(b, bu)));
+            }
             map(s, stage.span)
         }));
         props.extend(self.blocks(v, u, "variable", "Variables", |var, vu| {

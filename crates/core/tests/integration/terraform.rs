@@ -365,4 +365,45 @@ fn a_plan_reads_as_its_configuration_and_unknowns_fail_closed() {
         "{:#?}",
         r.violations
     );
+    // a stage condition of the plan is read: SKIP makes its stage skippable
+    let stage = &mut plan["planned_values"]["root_module"]["resources"][2]["values"]["stage"][1];
+    stage["before_entry"] = serde_json::json!([{"condition": [{"result": "SKIP", "rule": []}]}]);
+    let (ws, _) = linter().model_sources([("plan.json", plan.to_string())]);
+    assert!(ws.pipelines[0].stages[1].skippable);
+}
+
+/// Stage conditions are read: a `SKIP` entry condition makes a gate's stage skippable, and
+/// one written as a `dynamic` block is unknown, so the stage counts as skippable and the
+/// condition as unverifiable.
+#[test]
+fn stage_conditions_are_read_and_dynamic_ones_fail_closed() {
+    let fixture =
+        repo_root().join("policies/skippable-gate-stage/fixtures/violating/terraform/main.tf");
+    let text = std::fs::read_to_string(fixture).unwrap();
+    let r = check(&[("main.tf", &text)]);
+    assert!(r
+        .active()
+        .any(|v| v.policy == "skippable-gate-stage" && v.location.line == 52));
+    let start = text.find("    before_entry {").unwrap();
+    let end = text
+        .find("    action {\n      name            = \"SnykTest\"")
+        .unwrap();
+    let dynamic = format!(
+        "{}    before_entry {{\n      dynamic \"condition\" {{\n        for_each = var.conditions\n        content {{\n          result = condition.value\n        }}\n      }}\n    }}\n{}",
+        &text[..start],
+        &text[end..]
+    );
+    let r = check(&[("main.tf", &dynamic)]);
+    assert!(
+        r.active().any(|v| v.policy == "skippable-gate-stage"),
+        "{:#?}",
+        r.violations
+    );
+    assert!(
+        unverifiable(&r)
+            .iter()
+            .any(|m| m.contains("BeforeEntry result of stage Scan")),
+        "{:#?}",
+        r.violations
+    );
 }
