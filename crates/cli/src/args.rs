@@ -16,7 +16,7 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check pipelines, CodeBuild projects and buildspecs under PATHs (default `.`).
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// List the loaded policies.
     Policies(PoliciesArgs),
     /// Show a policy's title, description, remediation and links.
@@ -96,6 +96,28 @@ pub struct PolicyArgs {
     /// Platform governance data (gates, locked actions, policy parameters), YAML.
     #[arg(long, value_name = "FILE")]
     pub governance: Option<PathBuf>,
+}
+
+/// Terraform variable values, as `terraform apply` is given them.
+#[derive(Debug, clap::Args, Default)]
+pub struct TerraformArgs {
+    /// A Terraform variable's value, as `terraform apply -var NAME=VALUE` passes it to the
+    /// root modules; repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// A Terraform variables file (`*.tfvars`, `*.tfvars.json`), as `terraform apply
+    /// -var-file` reads it; repeatable, later ones win, `--var` wins over all.
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("`{s}`: expected NAME=VALUE")),
+    }
 }
 
 /// `audit` options.
@@ -228,6 +250,8 @@ pub struct CheckArgs {
     pub color: Color,
     #[command(flatten)]
     pub policies: PolicyArgs,
+    #[command(flatten)]
+    pub terraform: TerraformArgs,
 }
 
 /// Output formats.

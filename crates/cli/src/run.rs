@@ -62,7 +62,7 @@ impl CliError {
 /// Runs the command; `Err` is a usage or policy error (exit 2).
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     match args.command {
-        Command::Check(check) => run_check(check),
+        Command::Check(check) => run_check(*check),
         Command::Policies(p) => {
             let linter = build(&p.policies, &[])?;
             if p.format == crate::args::ListFormat::Json {
@@ -187,6 +187,20 @@ fn finish(builder: stagegate::LinterBuilder) -> Result<Linter, CliError> {
     Ok(linter)
 }
 
+/// `--var-file`s in order, then `--var`s, which win.
+fn terraform_vars(
+    mut builder: stagegate::LinterBuilder,
+    t: &crate::args::TerraformArgs,
+) -> Result<stagegate::LinterBuilder, CliError> {
+    for file in &t.var_files {
+        builder = builder.terraform_var_file(file)?;
+    }
+    for (name, value) in &t.vars {
+        builder = builder.terraform_var(name, value);
+    }
+    Ok(builder)
+}
+
 fn builder_for(
     p: &PolicyArgs,
     select: &[String],
@@ -239,11 +253,14 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
         crate::args::Require::Pipelines => "pipelines",
         crate::args::Require::Buildspecs => "buildspecs",
     });
-    let builder = builder_for(&args.policies, &args.select, limits)?
-        .require(required)
-        .repo_config(config)
-        .waivers(!args.no_waivers)
-        .report_unused_waivers(args.report_unused_waivers);
+    let builder = terraform_vars(
+        builder_for(&args.policies, &args.select, limits)?,
+        &args.terraform,
+    )?
+    .require(required)
+    .repo_config(config)
+    .waivers(!args.no_waivers)
+    .report_unused_waivers(args.report_unused_waivers);
     let linter = finish(builder)?;
     for id in &args.ignore {
         if !linter.policies().iter().any(|p| &p.metadata.id == id) {

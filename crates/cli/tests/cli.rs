@@ -1066,3 +1066,68 @@ fn integrations_agree_with_the_repository() {
         assert!(workflow.contains(needed), "workflow lacks {needed}");
     }
 }
+
+/// `--var` and `--var-file` give Terraform variables the values `terraform apply` would be
+/// given: a run order that only they supply is then known; a file only `-var-file` reads
+/// is otherwise unknown, and a variables file that is not literal is an error.
+#[test]
+fn terraform_var_and_var_file_give_root_module_values() {
+    let dir = std::env::temp_dir().join(format!("stagegate-tfvars-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let seed = root().join("fixtures/e2e/terraform-seed");
+    for f in [
+        "pipeline.tf",
+        "codebuild.tf",
+        "variables.tf",
+        "buildspec.yaml",
+    ] {
+        let text = std::fs::read_to_string(seed.join(f)).unwrap();
+        let text = if f == "pipeline.tf" {
+            text.replacen("run_order       = 1", "run_order       = var.sca_order", 1)
+        } else if f == "variables.tf" {
+            format!("{text}\nvariable \"sca_order\" {{}}\n")
+        } else {
+            text
+        };
+        std::fs::write(dir.join(f), text).unwrap();
+    }
+    let d = dir.to_str().unwrap();
+    let code = |extra: &[&str]| {
+        let mut args = vec!["check", "-f", "concise"];
+        args.extend(extra);
+        args.push(d);
+        let o = stagegate(&args);
+        (
+            o.status.code(),
+            stdout(&o),
+            String::from_utf8_lossy(&o.stderr).to_string(),
+        )
+    };
+    let (c, out, _) = code(&[]);
+    assert_eq!(c, Some(1), "{out}");
+    assert!(
+        out.contains("unverifiable-pipeline-value") && out.contains("sca_order"),
+        "{out}"
+    );
+    assert_eq!(code(&["--var", "sca_order=1"]).0, Some(0));
+    std::fs::write(dir.join("prod.tfvars"), "sca_order = 1\n").unwrap();
+    let prod = dir.join("prod.tfvars");
+    assert_eq!(code(&[]).0, Some(1));
+    assert_eq!(code(&["--var-file", prod.to_str().unwrap()]).0, Some(0));
+    // a later --var wins over the file
+    assert_eq!(
+        code(&["--var-file", prod.to_str().unwrap(), "--var", "sca_order=3"]).0,
+        Some(1)
+    );
+    let bad = std::env::temp_dir().join(format!("stagegate-bad-{}.tfvars", std::process::id()));
+    std::fs::write(&bad, "sca_order = local.x\n").unwrap();
+    let (c, _, err) = code(&["--var-file", bad.to_str().unwrap()]);
+    assert_eq!(c, Some(2));
+    assert!(
+        err.contains("not a literal") && err.contains(":1:1"),
+        "{err}"
+    );
+    assert_eq!(code(&["--var", "nonsense"]).0, Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_file(&bad).ok();
+}

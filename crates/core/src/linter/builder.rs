@@ -24,6 +24,7 @@ pub struct LinterBuilder {
     report_unused_waivers: bool,
     today: Date,
     require: Vec<String>,
+    terraform_vars: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for LinterBuilder {
@@ -38,6 +39,7 @@ impl Default for LinterBuilder {
             report_unused_waivers: false,
             today: Date::today(),
             require: Vec::new(),
+            terraform_vars: Default::default(),
         }
     }
 }
@@ -124,6 +126,33 @@ impl LinterBuilder {
         self
     }
 
+    /// A Terraform variable value, as `terraform apply -var name=value` passes it: the
+    /// root modules that declare the variable get it (it wins over tfvars and defaults).
+    pub fn terraform_var(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.terraform_vars.insert(name.into(), value.into());
+        self
+    }
+
+    /// The values of a Terraform variables file, as `terraform apply -var-file` reads it
+    /// (`*.tfvars` HCL, or `*.tfvars.json`); a value that is no literal is an error.
+    pub fn terraform_var_file(mut self, path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let text = crate::config::read_config_file(path, false).map_err(|message| Error::Io {
+            path: path.display().to_string(),
+            message,
+        })?;
+        let file = SourceFile::new(crate::source::display_path(path), text);
+        let values = crate::parse::terraform_var_file(&file).map_err(|e| Error::Config {
+            problems: vec![crate::error::Located::new(
+                &Arc::new(file.clone()),
+                e.span,
+                e.message,
+            )],
+        })?;
+        self.terraform_vars.extend(values);
+        Ok(self)
+    }
+
     /// Replaces the input size and nesting bounds.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -168,6 +197,7 @@ impl LinterBuilder {
         require.sort();
         require.dedup();
         Ok(Linter {
+            terraform_vars: self.terraform_vars,
             require,
             policies,
             gates: gov.gates,

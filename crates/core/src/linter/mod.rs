@@ -33,6 +33,8 @@ pub struct Linter {
     config_findings: Vec<crate::Violation>,
     /// What every check must find (`pipelines`, `buildspecs`), else it is incomplete.
     require: Vec<String>,
+    /// Terraform variable values given as `-var` / `-var-file` would give them.
+    terraform_vars: std::collections::BTreeMap<String, String>,
 }
 
 impl Linter {
@@ -282,7 +284,7 @@ impl Linter {
                 .map(|(f, _)| f.path.clone())
                 .collect();
             let files = terraform.into_iter().map(|(f, _)| f).collect();
-            for (file, result) in parse::parse_terraform(files) {
+            for (file, result) in parse::parse_terraform_with(files, &self.terraform_vars) {
                 let named = explicit.contains(&file.path);
                 parsed.push((file, named, result));
             }

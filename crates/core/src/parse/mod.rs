@@ -182,6 +182,42 @@ pub fn is_terraform(path: &str) -> bool {
 /// (`*.tf.json`) and override files (`override.tf`, `*_override.tf`), which change the
 /// blocks of other files.
 pub fn parse_terraform(files: Vec<Arc<SourceFile>>) -> Vec<(Arc<SourceFile>, Result<Document, ParseError>)> {
+    parse_terraform_with(files, &Default::default())
+}
+
+/// The values a `-var-file` gives: an HCL `*.tfvars` or a JSON `*.tfvars.json` file of
+/// literals.
+pub fn terraform_var_file(file: &SourceFile) -> Result<Vec<(String, String)>, ParseError> {
+    let values: Vec<(String, Option<String>, Span)> = if file.path.to_ascii_lowercase().ends_with(".json") {
+        let root = json::parse(&file.text, &Limits::default())?;
+        if !root.is_map() {
+            return Err(ParseError::new("a variables file must be a JSON object", root.span));
+        }
+        root.entries()
+            .iter()
+            .map(|e| (e.key.clone(), e.value.as_str().map(str::to_string), e.span()))
+            .collect()
+    } else {
+        terraform::tfvars_hcl_spanned(&terraform::parse_hcl(file)?)
+    };
+    values
+        .into_iter()
+        .map(|(k, v, span)| match v {
+            Some(v) => Ok((k, v)),
+            None => Err(ParseError::new(
+                format!("`{k}` is not a literal: stagegate reads strings, numbers and booleans from variables files"),
+                span,
+            )),
+        })
+        .collect()
+}
+
+/// [`parse_terraform`], with variable values given as `terraform apply -var` gives them:
+/// the root modules (those no checked module calls) that declare one get it.
+pub fn parse_terraform_with(
+    files: Vec<Arc<SourceFile>>,
+    vars: &std::collections::BTreeMap<String, String>,
+) -> Vec<(Arc<SourceFile>, Result<Document, ParseError>)> {
     let mut out = Vec::new();
     let mut modules: std::collections::BTreeMap<String, (Vec<terraform::ModuleFile>, Vec<terraform::VarFile>)> =
         Default::default();
@@ -236,7 +272,7 @@ pub fn parse_terraform(files: Vec<Arc<SourceFile>>) -> Vec<(Arc<SourceFile>, Res
             tfvars: terraform::tfvars(&vars),
         });
     }
-    let trees = terraform::translate_modules(&inputs);
+    let trees = terraform::translate_modules(&inputs, vars);
     for (input, trees) in inputs.into_iter().zip(trees) {
         for (f, root) in input.files.into_iter().zip(trees) {
             out.push((

@@ -96,6 +96,16 @@ pub(crate) fn tfvars_hcl(body: &Body) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
+/// [`tfvars_hcl`] with each entry's span, for errors.
+pub(crate) fn tfvars_hcl_spanned(body: &Body) -> Vec<(String, Option<String>, Span)> {
+    body.attributes()
+        .map(|a| {
+            let span = span_of(a).unwrap_or_default();
+            (a.key.to_string(), literal_text(&a.value), span)
+        })
+        .collect()
+}
+
 /// Whether Terraform loads a variables file by itself: `terraform.tfvars(.json)` and
 /// `*.auto.tfvars(.json)`; any other is read only when `-var-file` names it.
 fn auto_loaded(name: &str) -> bool {
@@ -212,13 +222,31 @@ fn local_source(dir: &str, source: &str) -> Option<String> {
 /// Translates modules (one folder each) into one template per `.tf` file, in the order
 /// given. A call of a local module passes literal arguments to its variables, and its
 /// literal outputs back to `module.<call>.<output>`.
-pub(crate) fn translate_modules(inputs: &[ModuleInput]) -> Vec<Vec<Node>> {
+pub(crate) fn translate_modules(
+    inputs: &[ModuleInput],
+    given: &BTreeMap<String, String>,
+) -> Vec<Vec<Node>> {
     let mut modules: Vec<Module<'_>> = inputs.iter().map(module).collect();
     let index: HashMap<String, usize> = inputs
         .iter()
         .enumerate()
         .map(|(i, m)| (m.dir.clone(), i))
         .collect();
+    // `-var` values are the root modules' (a called module gets its caller's arguments)
+    let called: std::collections::HashSet<String> = modules
+        .iter()
+        .flat_map(|m| m.calls.iter().map(|(_, dir, _)| dir.clone()))
+        .collect();
+    for (m, input) in modules.iter_mut().zip(inputs) {
+        if called.contains(&input.dir) {
+            continue;
+        }
+        for (name, value) in given {
+            if let Some(slot) = m.variables.get_mut(name) {
+                *slot = VarValue::Given(value.clone());
+            }
+        }
+    }
     for m in &mut modules {
         m.missing_calls = m
             .calls
@@ -1074,7 +1102,7 @@ mod tests {
             files: parsed,
             tfvars: BTreeMap::new(),
         };
-        let mut trees = translate_modules(std::slice::from_ref(&input));
+        let mut trees = translate_modules(std::slice::from_ref(&input), &BTreeMap::new());
         input.files.into_iter().map(|m| m.file).zip(trees.remove(0)).collect()
     }
 
