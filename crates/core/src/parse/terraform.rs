@@ -919,6 +919,44 @@ impl<'a> Module<'a> {
             .flatten()
             .collect();
         let all_attrs = names.len() == t.operators.len();
+        // `local.m.key`, `local.list[0]`, `local.m["key"]`: the local, then each step into it
+        if let (Some(TraversalOperator::GetAttr(name)), true) = (
+            t.operators.first().map(|op| op.value()),
+            root.as_str() == "local" && t.operators.len() > 1,
+        ) {
+            let key = format!("local.{}", name.as_str());
+            let Some((_, expr)) = self.locals.get(name.as_str()) else {
+                return unevaluated(&key, "a local the module does not declare", span);
+            };
+            if at.following.contains(&key) {
+                return unevaluated(&key, "a local that refers to itself (a cycle)", span);
+            }
+            let inner = at.through(span, key);
+            let mut node = self.expr(expr, &inner);
+            for op in t.operators.iter().skip(1) {
+                let next = match op.value() {
+                    TraversalOperator::GetAttr(k) => node.get(k.as_str()).cloned(),
+                    TraversalOperator::Index(i) => {
+                        let index = self.expr(i, &inner);
+                        match index.as_str() {
+                            Some(k) => node.get(k).cloned().or_else(|| {
+                                k.parse::<usize>().ok().and_then(|n| node.items().get(n).cloned())
+                            }),
+                            None => None,
+                        }
+                    }
+                    TraversalOperator::LegacyIndex(n) => usize::try_from(*n.value())
+                        .ok()
+                        .and_then(|n| node.items().get(n).cloned()),
+                    _ => None,
+                };
+                match next {
+                    Some(n) => node = n,
+                    None => return unevaluated(&e.to_string(), NOT_EVALUATED, span),
+                }
+            }
+            return node;
+        }
         match (root.as_str(), names.as_slice()) {
             ("var", [name]) if all_attrs => match self.variables.get(*name) {
                 Some(VarValue::Given(v)) => scalar(v.as_str(), Style::Quoted, span),
@@ -1035,12 +1073,111 @@ impl<'a> Module<'a> {
                 ),
                 None => unevaluated(&e.to_string(), NOT_EVALUATED, span),
             },
-            ("try", _) => args
-                .into_iter()
-                .find(evaluated)
-                .unwrap_or_else(|| unevaluated(&e.to_string(), NOT_EVALUATED, span)),
+            ("tonumber" | "tobool", Some([v])) => scalar(v.trim(), Style::Plain, span),
+            ("tolist" | "toset" | "tomap", _) if args.len() == 1 => match args.into_iter().next() {
+                Some(v) if name == "toset" => dedup(v),
+                Some(v) => v,
+                None => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            },
+            ("length", _) => match args.first() {
+                Some(v) if args.len() == 1 && evaluated(v) => {
+                    let n = match &v.value {
+                        Value::Seq(items) => items.len(),
+                        Value::Map(entries) => entries.len(),
+                        Value::Scalar(s, _) => s.chars().count(),
+                    };
+                    scalar(n.to_string(), Style::Plain, span)
+                }
+                _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            },
+            ("concat", _) if args.iter().all(|a| matches!(a.value, Value::Seq(_))) => Node {
+                value: Value::Seq(args.into_iter().flat_map(|a| a.items().to_vec()).collect()),
+                span,
+                tag: None,
+            },
+            // an argument that is a reference or unevaluated could hold any key: not merged
+            ("merge", _) if args.iter().all(|a| a.is_map() && evaluated(a)) => {
+                let mut entries: Vec<Entry> = Vec::new();
+                for a in &args {
+                    for en in a.entries() {
+                        entries.retain(|x| x.key != en.key);
+                        entries.push(en.clone());
+                    }
+                }
+                map(entries, span)
+            }
+            ("lookup", _) => match (args.first(), args.get(1).and_then(Node::as_str)) {
+                (Some(m), Some(k)) if m.is_map() && evaluated(m) => match m.get(k) {
+                    Some(v) => v.clone(),
+                    None => args
+                        .get(2)
+                        .cloned()
+                        .unwrap_or_else(|| unevaluated(&e.to_string(), NOT_EVALUATED, span)),
+                },
+                _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            },
+            ("element", _) => match (args.first(), args.get(1).and_then(Node::as_str)) {
+                (Some(list), Some(i)) if !list.items().is_empty() && evaluated(list) => {
+                    let items = list.items();
+                    match i.trim().parse::<usize>().ok().and_then(|i| items.get(i % items.len())) {
+                        Some(item) => item.clone(),
+                        None => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+                    }
+                }
+                _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            },
+            ("index", _) => match (args.first(), args.get(1).and_then(Node::as_str)) {
+                (Some(list), Some(v)) if evaluated(list) => {
+                    match list.items().iter().position(|n| n.as_str() == Some(v)) {
+                        Some(i) => scalar(i.to_string(), Style::Plain, span),
+                        None => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+                    }
+                }
+                _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            },
+            ("jsondecode", Some([text])) => match super::json::parse(text, &super::Limits::default()) {
+                Ok(mut node) => {
+                    node.remap(&|_| span);
+                    node
+                }
+                Err(_) => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            },
+            // the first argument is the value unless it fails; one stagegate cannot evaluate
+            // may well succeed when applied, so it leaves the result unknown
+            ("try", _) => match args.into_iter().next() {
+                Some(first) if !unevaluated_inside(&first) => first,
+                _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            },
             _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
         }
+    }
+}
+
+/// A set of strings: Terraform orders one lexically, without repeats.
+fn dedup(list: Node) -> Node {
+    let Value::Seq(items) = &list.value else {
+        return list;
+    };
+    if !items.iter().all(|i| i.as_str().is_some()) {
+        return list;
+    }
+    let mut items = items.clone();
+    items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    items.dedup_by(|a, b| a.as_str() == b.as_str());
+    Node {
+        value: Value::Seq(items),
+        ..list
+    }
+}
+
+/// Whether a node holds something stagegate does not evaluate.
+fn unevaluated_inside(node: &Node) -> bool {
+    match &node.value {
+        Value::Scalar(..) => false,
+        Value::Seq(items) => items.iter().any(unevaluated_inside),
+        Value::Map(entries) => entries
+            .iter()
+            .any(|e| e.key == UNEVALUATED || unevaluated_inside(&e.value)),
     }
 }
 
@@ -1169,6 +1306,50 @@ resource "aws_codepipeline" "app" {
             at(root2, &["Parameters", "var.env", "Default"]).as_str(),
             Some("prod")
         );
+    }
+
+    #[test]
+    fn the_functions_real_modules_use_are_evaluated() {
+        let text = r#"
+locals {
+  names    = { sca = "platform-sca", build = "app-build" }
+  settings = merge({ order = 1 }, { order = 2, mode = "fast" })
+  stages   = concat(["Source"], ["Build", "Deploy"])
+  decoded  = jsondecode("{\"a\": [\"x\", \"y\"]}")
+}
+resource "aws_codepipeline" "p" {
+  name = format("%s-%d", lookup(local.names, "sca"), length(local.stages))
+  stage {
+    name = element(local.stages, 4)
+    action {
+      name      = upper(local.decoded.a[1])
+      run_order = local.settings.order
+      version   = index(toset(["b", "a", "a"]), "b")
+      region    = lookup(local.names, "none", "eu-west-1")
+      owner     = tonumber("3")
+      category  = local.names["build"]
+      provider  = try(local.names.provider, "CodeBuild")
+      namespace = try(local.names.build, "x")
+    }
+  }
+}
+"#;
+        let out = module(&[("p.tf", text)]);
+        let props = at(&out[0].1, &["Resources", "aws_codepipeline.p", "Properties"]);
+        assert_eq!(at(props, &["Name"]).as_str(), Some("platform-sca-3"));
+        let stage = at(props, &["Stages", "0"]);
+        assert_eq!(at(stage, &["Name"]).as_str(), Some("Build"));
+        let action = at(stage, &["Actions", "0"]);
+        assert_eq!(at(action, &["Name"]).as_str(), Some("Y"));
+        assert_eq!(at(action, &["RunOrder"]).as_str(), Some("2"));
+        assert_eq!(at(action, &["ActionTypeId", "Version"]).as_str(), Some("1"));
+        assert_eq!(at(action, &["Region"]).as_str(), Some("eu-west-1"));
+        assert_eq!(at(action, &["ActionTypeId", "Owner"]).as_str(), Some("3"));
+        assert_eq!(at(action, &["ActionTypeId", "Category"]).as_str(), Some("app-build"));
+        // try(): the first argument, when it evaluates; else unknown, since it may succeed
+        // when applied
+        assert!(at(action, &["ActionTypeId", "Provider"]).get(UNEVALUATED).is_some());
+        assert_eq!(at(action, &["Namespace"]).as_str(), Some("app-build"));
     }
 
     #[test]
