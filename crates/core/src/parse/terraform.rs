@@ -448,6 +448,8 @@ fn reference(name: &str, span: Span) -> Node {
 struct At {
     here: Option<Span>,
     following: Vec<String>,
+    /// The iterators of the `dynamic` blocks being expanded: (name, key, value).
+    bindings: Vec<(String, Node, Node)>,
 }
 
 impl At {
@@ -537,24 +539,33 @@ impl<'a> Module<'a> {
         tf: &str,
         cfn: &str,
         at: &At,
-        item: impl Fn(&Body, Span) -> Node,
+        item: impl Fn(&Body, Span, &At) -> Node,
     ) -> Option<Entry> {
-        let dynamic = body.blocks().find(|b| {
-            b.ident.as_str() == "dynamic" && b.labels.first().map(label) == Some(tf)
-        });
-        if let Some(d) = dynamic {
-            let span = at.here.or_else(|| span_of(d)).unwrap_or_default();
-            let text = format!("dynamic \"{tf}\"");
-            let why = "a dynamic block, whose items come from a collection stagegate does not expand";
-            return Some(entry(cfn, span, unevaluated(&text, why, span)));
+        let mut items: Vec<Node> = Vec::new();
+        for b in body.blocks() {
+            let span = at.here.or_else(|| span_of(b)).unwrap_or_default();
+            if b.ident.as_str() == tf && b.labels.is_empty() {
+                items.push(item(&b.body, span, at));
+                continue;
+            }
+            if !(b.ident.as_str() == "dynamic" && b.labels.first().map(label) == Some(tf)) {
+                continue;
+            }
+            // a dynamic block over a collection stagegate knows is its items; any other is
+            // unknown, and so is the whole list
+            match self.expand(b, tf, at) {
+                Some(expanded) => {
+                    for (content, inner) in expanded {
+                        items.push(item(content, span, &inner));
+                    }
+                }
+                None => {
+                    let text = format!("dynamic \"{tf}\"");
+                    let why = "a dynamic block over a collection stagegate does not know";
+                    return Some(entry(cfn, span, unevaluated(&text, why, span)));
+                }
+            }
         }
-        let items: Vec<Node> = body
-            .get_blocks(tf)
-            .map(|b| {
-                let span = at.here.or_else(|| span_of(b)).unwrap_or_default();
-                item(&b.body, span)
-            })
-            .collect();
         let first = items.first()?.span;
         let span = items.iter().fold(first, |s, n| s.join(n.span));
         Some(entry(
@@ -568,6 +579,44 @@ impl<'a> Module<'a> {
         ))
     }
 
+    /// The `content` of a dynamic block once per element of its known `for_each`, each with
+    /// the iterator bound; `None` when the collection is not known.
+    fn expand<'b>(&self, d: &'b Block, tf: &str, at: &At) -> Option<Vec<(&'b Body, At)>> {
+        let content = d.body.get_blocks("content").next()?;
+        let collection = self.expr(&d.body.get_attribute("for_each")?.value, at);
+        if unevaluated_inside(&collection) || !evaluated(&collection) {
+            return None;
+        }
+        let iterator = match d.body.get_attribute("iterator").map(|a| &a.value) {
+            Some(Expression::Variable(v)) => v.to_string(),
+            Some(_) => return None,
+            None => tf.to_string(),
+        };
+        let span = collection.span;
+        let pairs: Vec<(Node, Node)> = match &collection.value {
+            Value::Seq(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (scalar(i.to_string(), Style::Plain, span), v.clone()))
+                .collect(),
+            Value::Map(entries) => entries
+                .iter()
+                .map(|e| (scalar(e.key.as_str(), Style::Quoted, e.key_span), e.value.clone()))
+                .collect(),
+            Value::Scalar(..) => return None,
+        };
+        Some(
+            pairs
+                .into_iter()
+                .map(|(k, v)| {
+                    let mut inner = at.clone();
+                    inner.bindings.push((iterator.trim().to_string(), k, v));
+                    (&content.body, inner)
+                })
+                .collect(),
+        )
+    }
+
     fn pipeline(&self, body: &Body, span: Span, at: &At) -> Node {
         let mut props = self.attrs(
             body,
@@ -578,9 +627,9 @@ impl<'a> Module<'a> {
             ],
             at,
         );
-        props.extend(self.blocks(body, "stage", "Stages", at, |stage, span| {
+        props.extend(self.blocks(body, "stage", "Stages", at, |stage, span, at| {
             let mut s = self.attrs(stage, &[("name", "Name")], at);
-            s.extend(self.blocks(stage, "action", "Actions", at, |action, span| {
+            s.extend(self.blocks(stage, "action", "Actions", at, |action, span, at| {
                 self.action(action, span, at)
             }));
             // V2 stage conditions: a `SKIP` result lets a gate's stage be skipped
@@ -589,11 +638,13 @@ impl<'a> Module<'a> {
                 ("on_success", "OnSuccess"),
                 ("on_failure", "OnFailure"),
             ] {
-                s.extend(self.single(stage, tf, cfn, at, |b, span| self.conditions(b, span, at)));
+                s.extend(self.single(stage, tf, cfn, at, |b, span, at| {
+                    self.conditions(b, span, at)
+                }));
             }
             map(s, span)
         }));
-        props.extend(self.blocks(body, "variable", "Variables", at, |v, span| {
+        props.extend(self.blocks(body, "variable", "Variables", at, |v, span, at| {
             map(
                 self.attrs(
                     v,
@@ -618,7 +669,7 @@ impl<'a> Module<'a> {
         tf: &str,
         cfn: &str,
         at: &At,
-        item: impl Fn(&Body, Span) -> Node,
+        item: impl Fn(&Body, Span, &At) -> Node,
     ) -> Option<Entry> {
         let mut e = self.blocks(body, tf, cfn, at, item)?;
         if let Value::Seq(items) = &mut e.value.value {
@@ -632,9 +683,9 @@ impl<'a> Module<'a> {
     /// rule { name, rule_type_id { ... }, configuration, input_artifacts, commands } }`.
     fn conditions(&self, body: &Body, span: Span, at: &At) -> Node {
         let mut out = self.attrs(body, &[("result", "Result")], at);
-        out.extend(self.blocks(body, "condition", "Conditions", at, |c, span| {
+        out.extend(self.blocks(body, "condition", "Conditions", at, |c, span, at| {
             let mut cond = self.attrs(c, &[("result", "Result")], at);
-            cond.extend(self.blocks(c, "rule", "Rules", at, |r, span| {
+            cond.extend(self.blocks(c, "rule", "Rules", at, |r, span, at| {
                 let mut rule = self.attrs(
                     r,
                     &[
@@ -646,7 +697,7 @@ impl<'a> Module<'a> {
                     ],
                     at,
                 );
-                rule.extend(self.single(r, "rule_type_id", "RuleTypeId", at, |t, span| {
+                rule.extend(self.single(r, "rule_type_id", "RuleTypeId", at, |t, span, at| {
                     let names = [
                         ("category", "Category"),
                         ("owner", "Owner"),
@@ -724,7 +775,7 @@ impl<'a> Module<'a> {
             &[("name", "Name"), ("service_role", "ServiceRole")],
             at,
         );
-        let source = |b: &Body, span: Span| {
+        let source = |b: &Body, span: Span, at: &At| {
             map(
                 self.attrs(
                     b,
@@ -742,7 +793,7 @@ impl<'a> Module<'a> {
         if let Some(s) = body.get_blocks("source").next() {
             let span = at.here.or_else(|| span_of(s)).unwrap_or(span);
             let key_span = at.here.or_else(|| span_of(&s.ident)).unwrap_or(span);
-            p.push(entry("Source", key_span, source(&s.body, span)));
+            p.push(entry("Source", key_span, source(&s.body, span, at)));
         }
         p.extend(self.blocks(body, "secondary_sources", "SecondarySources", at, source));
         if let Some(env) = body.get_blocks("environment").next() {
@@ -763,7 +814,7 @@ impl<'a> Module<'a> {
                 "environment_variable",
                 "EnvironmentVariables",
                 at,
-                |v, span| {
+                |v, span, at| {
                     map(
                         self.attrs(v, &[("name", "Name"), ("value", "Value"), ("type", "Type")], at),
                         span,
@@ -932,29 +983,19 @@ impl<'a> Module<'a> {
                 return unevaluated(&key, "a local that refers to itself (a cycle)", span);
             }
             let inner = at.through(span, key);
-            let mut node = self.expr(expr, &inner);
-            for op in t.operators.iter().skip(1) {
-                let next = match op.value() {
-                    TraversalOperator::GetAttr(k) => node.get(k.as_str()).cloned(),
-                    TraversalOperator::Index(i) => {
-                        let index = self.expr(i, &inner);
-                        match index.as_str() {
-                            Some(k) => node.get(k).cloned().or_else(|| {
-                                k.parse::<usize>().ok().and_then(|n| node.items().get(n).cloned())
-                            }),
-                            None => None,
-                        }
-                    }
-                    TraversalOperator::LegacyIndex(n) => usize::try_from(*n.value())
-                        .ok()
-                        .and_then(|n| node.items().get(n).cloned()),
-                    _ => None,
-                };
-                match next {
-                    Some(n) => node = n,
-                    None => return unevaluated(&e.to_string(), NOT_EVALUATED, span),
-                }
-            }
+            let node = self.expr(expr, &inner);
+            return self.step(node, t.operators.get(1..).unwrap_or_default(), &inner, e, span);
+        }
+        // the iterator of a dynamic block being expanded: `stage.value.name`, `stage.key`
+        if let Some((_, key, value)) = at.bindings.iter().rev().find(|(n, _, _)| n == root.as_str()) {
+            let node = match t.operators.first().map(|op| op.value()) {
+                Some(TraversalOperator::GetAttr(a)) if a.as_str() == "value" => value.clone(),
+                Some(TraversalOperator::GetAttr(a)) if a.as_str() == "key" => key.clone(),
+                _ => return unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            };
+            let mut node = self.step(node, t.operators.get(1..).unwrap_or_default(), at, e, span);
+            // located where the iterator is read
+            node.remap(&|_| span);
             return node;
         }
         match (root.as_str(), names.as_slice()) {
@@ -1029,6 +1070,40 @@ impl<'a> Module<'a> {
             }
             _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
         }
+    }
+
+    /// Steps into a value: `.key`, `["key"]`, `[0]`; unknown when a step finds nothing.
+    fn step(
+        &self,
+        mut node: Node,
+        ops: &[hcl_edit::Decorated<TraversalOperator>],
+        at: &At,
+        e: &Expression,
+        span: Span,
+    ) -> Node {
+        for op in ops {
+            let next = match op.value() {
+                TraversalOperator::GetAttr(k) => node.get(k.as_str()).cloned(),
+                TraversalOperator::Index(i) => {
+                    let index = self.expr(i, at);
+                    match index.as_str() {
+                        Some(k) => node.get(k).cloned().or_else(|| {
+                            k.parse::<usize>().ok().and_then(|n| node.items().get(n).cloned())
+                        }),
+                        None => None,
+                    }
+                }
+                TraversalOperator::LegacyIndex(n) => usize::try_from(*n.value())
+                    .ok()
+                    .and_then(|n| node.items().get(n).cloned()),
+                _ => None,
+            };
+            match next {
+                Some(n) => node = n,
+                None => return unevaluated(&e.to_string(), NOT_EVALUATED, span),
+            }
+        }
+        node
     }
 
     fn call(&self, f: &hcl_edit::expr::FuncCall, span: Span, at: &At, e: &Expression) -> Node {
@@ -1350,6 +1425,52 @@ resource "aws_codepipeline" "p" {
         // when applied
         assert!(at(action, &["ActionTypeId", "Provider"]).get(UNEVALUATED).is_some());
         assert_eq!(at(action, &["Namespace"]).as_str(), Some("app-build"));
+    }
+
+    #[test]
+    fn dynamic_blocks_over_known_collections_are_expanded() {
+        let text = r#"
+locals {
+  builds = [
+    { name = "SCA", category = "Test", order = 1 },
+    { name = "Build", category = "Build", order = 2 },
+  ]
+}
+resource "aws_codepipeline" "p" {
+  name = "p"
+  stage {
+    name = "Build"
+    dynamic "action" {
+      for_each = local.builds
+      iterator = b
+      content {
+        name      = b.value.name
+        category  = b.value["category"]
+        run_order = b.value.order
+        owner     = "AWS#${b.key}"
+      }
+    }
+    action {
+      name = "Last"
+    }
+  }
+}
+"#;
+        let out = module(&[("p.tf", text)]);
+        let (file, root) = &out[0];
+        let actions = at(
+            root,
+            &["Resources", "aws_codepipeline.p", "Properties", "Stages", "0", "Actions"],
+        );
+        let names: Vec<_> = actions.items().iter().map(|a| at(a, &["Name"]).as_str()).collect();
+        assert_eq!(names, [Some("SCA"), Some("Build"), Some("Last")]);
+        let second = &actions.items()[1];
+        assert_eq!(at(second, &["RunOrder"]).as_str(), Some("2"));
+        assert_eq!(at(second, &["ActionTypeId", "Category"]).as_str(), Some("Build"));
+        assert_eq!(at(second, &["ActionTypeId", "Owner"]).as_str(), Some("AWS#1"));
+        // located at the content that makes it
+        let name = at(second, &["Name"]);
+        assert_eq!(&file.text[name.span.start..name.span.end], "b.value.name");
     }
 
     #[test]
