@@ -476,24 +476,27 @@ impl<'a> Module<'a> {
                 _ => continue,
             };
             let span = span_of(block).unwrap_or(whole);
-            let at = At::default();
-            let properties = if *kind == "aws_codepipeline" {
-                self.pipeline(&block.body, span, &at)
-            } else {
-                self.project(&block.body, span, &at)
-            };
             let ident_span = span_of(&block.ident).unwrap_or(span);
-            resources.push(entry(
-                &format!("{kind}.{name}"),
-                ident_span,
-                map(
-                    vec![
-                        entry("Type", ident_span, scalar(cfn_type, Style::Quoted, ident_span)),
-                        entry("Properties", span, properties),
-                    ],
-                    span,
-                ),
-            ));
+            // one resource per instance of a known `count` or `for_each`; the instances of
+            // an unknown one are the block once, its `count.index` and `each` unknown
+            for (address, at) in self.instances(block, &format!("{kind}.{name}")) {
+                let properties = if *kind == "aws_codepipeline" {
+                    self.pipeline(&block.body, span, &at)
+                } else {
+                    self.project(&block.body, span, &at)
+                };
+                resources.push(entry(
+                    &address,
+                    ident_span,
+                    map(
+                        vec![
+                            entry("Type", ident_span, scalar(cfn_type, Style::Quoted, ident_span)),
+                            entry("Properties", span, properties),
+                        ],
+                        span,
+                    ),
+                ));
+            }
         }
         let mut parameters = Vec::new();
         for (name, value) in &self.variables {
@@ -577,6 +580,53 @@ impl<'a> Module<'a> {
                 tag: None,
             },
         ))
+    }
+
+    /// The instances of a resource block: (address, bindings of `count` or `each`).
+    fn instances(&self, block: &Block, address: &str) -> Vec<(String, At)> {
+        let with = |name: &str, key: Node, value: Node| {
+            let mut at = At::default();
+            at.bindings.push((name.to_string(), key, value));
+            at
+        };
+        if let Some(count) = block.body.get_attribute("count") {
+            let n = self.expr(&count.value, &At::default());
+            if let Some(n) = n.as_str().and_then(|t| t.trim().parse::<usize>().ok()) {
+                // `count = 0` declares none
+                return (0..n.min(64))
+                    .map(|i| {
+                        let index = scalar(i.to_string(), Style::Plain, n_span(&count.value));
+                        (format!("{address}[{i}]"), with("count", index.clone(), index))
+                    })
+                    .collect();
+            }
+        }
+        if let Some(each) = block.body.get_attribute("for_each") {
+            let collection = self.expr(&each.value, &At::default());
+            if evaluated(&collection) {
+                let pairs: Vec<(Node, Node)> = match &collection.value {
+                    Value::Map(entries) => entries
+                        .iter()
+                        .map(|e| (scalar(e.key.as_str(), Style::Quoted, e.key_span), e.value.clone()))
+                        .collect(),
+                    // a set of strings: each key is its value
+                    Value::Seq(items) if items.iter().all(|i| i.as_str().is_some()) => {
+                        items.iter().map(|i| (i.clone(), i.clone())).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                if !pairs.is_empty() || collection.items().is_empty() && collection.entries().is_empty() {
+                    return pairs
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let key = k.as_str().unwrap_or_default().to_string();
+                            (format!("{address}[\"{key}\"]"), with("each", k, v))
+                        })
+                        .collect();
+                }
+            }
+        }
+        vec![(address.to_string(), At::default())]
     }
 
     /// The `content` of a dynamic block once per element of its known `for_each`, each with
@@ -990,7 +1040,9 @@ impl<'a> Module<'a> {
         if let Some((_, key, value)) = at.bindings.iter().rev().find(|(n, _, _)| n == root.as_str()) {
             let node = match t.operators.first().map(|op| op.value()) {
                 Some(TraversalOperator::GetAttr(a)) if a.as_str() == "value" => value.clone(),
-                Some(TraversalOperator::GetAttr(a)) if a.as_str() == "key" => key.clone(),
+                Some(TraversalOperator::GetAttr(a)) if matches!(a.as_str(), "key" | "index") => {
+                    key.clone()
+                }
                 _ => return unevaluated(&e.to_string(), NOT_EVALUATED, span),
             };
             let mut node = self.step(node, t.operators.get(1..).unwrap_or_default(), at, e, span);
@@ -1226,6 +1278,10 @@ impl<'a> Module<'a> {
             _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
         }
     }
+}
+
+fn n_span(e: &Expression) -> Span {
+    span_of(e).unwrap_or_default()
 }
 
 /// A set of strings: Terraform orders one lexically, without repeats.
@@ -1471,6 +1527,50 @@ resource "aws_codepipeline" "p" {
         // located at the content that makes it
         let name = at(second, &["Name"]);
         assert_eq!(&file.text[name.span.start..name.span.end], "b.value.name");
+    }
+
+    #[test]
+    fn count_and_for_each_over_known_values_make_instances() {
+        let text = r#"
+resource "aws_codebuild_project" "scan" {
+  for_each = { sca = "dependency-check", sast = "semgrep" }
+  name     = "platform-${each.key}"
+  source {
+    type      = "CODEPIPELINE"
+    buildspec = "${each.value}.yml"
+  }
+}
+resource "aws_codebuild_project" "copies" {
+  count = 2
+  name  = "copy-${count.index}"
+}
+resource "aws_codebuild_project" "unknown" {
+  count = var.n
+  name  = "u-${count.index}"
+}
+"#;
+        let out = module(&[("p.tf", text)]);
+        let resources = at(&out[0].1, &["Resources"]);
+        let keys: Vec<&str> = resources.entries().iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "aws_codebuild_project.scan[\"sca\"]",
+                "aws_codebuild_project.scan[\"sast\"]",
+                "aws_codebuild_project.copies[0]",
+                "aws_codebuild_project.copies[1]",
+                "aws_codebuild_project.unknown",
+            ]
+        );
+        let name = |k: &str| at(resources, &[k, "Properties", "Name"]).clone();
+        assert_eq!(name("aws_codebuild_project.scan[\"sast\"]").as_str(), Some("platform-sast"));
+        assert_eq!(
+            at(resources, &["aws_codebuild_project.scan[\"sca\"]", "Properties", "Source", "BuildSpec"]).as_str(),
+            Some("dependency-check.yml")
+        );
+        assert_eq!(name("aws_codebuild_project.copies[1]").as_str(), Some("copy-1"));
+        // an unknown count: the block once, its index unknown
+        assert!(name("aws_codebuild_project.unknown").get("Fn::Join").is_some());
     }
 
     #[test]
