@@ -335,7 +335,7 @@ impl Linter {
                     // an unreadable Terraform file may declare a pipeline: never a skip
                     if explicit
                         || name_says_input(&path)
-                        || path.ends_with(".tf")
+                        || parse::is_terraform(&path)
                         || discover::text_says_input(&file.text)
                     {
                         report.errors.push(problem(&file, e));

@@ -70,6 +70,42 @@ pub(crate) fn normalize(
     let environment = field(node, "Environment")
         .map(|(env, env_key)| environment(file, env, &path.join(env_key)))
         .unwrap_or_default();
+    // Terraform values stagegate did not evaluate (a `dynamic` block, a name built by a
+    // function) could set anything here: a variable such as BASH_ENV, another buildspec
+    let project_label = name.clone().unwrap_or_else(|| key.clone());
+    let mut unknown = |what: &str, n: &Node| {
+        b.unresolved(
+            file,
+            (node, &path),
+            n,
+            format!("the {what} of project {project_label}"),
+            b_reason(n),
+        );
+    };
+    let env = field(node, "Environment").map(|(e, _)| e);
+    let vars = env
+        .and_then(|e| field(e, "EnvironmentVariables"))
+        .map(|(v, _)| v);
+    for (what, n) in [
+        ("source", source_entry.map(|(s, _)| s)),
+        (
+            "buildspec",
+            source_entry
+                .and_then(|(s, _)| field(s, "BuildSpec"))
+                .map(|(n, _)| n),
+        ),
+        ("environment", env),
+        ("environment variables", vars),
+    ] {
+        if let Some(n) = n.filter(|n| n.get(crate::parse::UNEVALUATED).is_some()) {
+            unknown(what, n);
+        }
+    }
+    for var in vars.map(Node::items).unwrap_or_default() {
+        if let Some((n, _)) = field(var, "Name").filter(|(n, _)| literal(n).is_none()) {
+            unknown("environment variable name", n);
+        }
+    }
     b.out.workspace.projects.insert(
         key.clone(),
         Project {
@@ -164,6 +200,14 @@ fn classify_buildspec(
         // the parse error is recorded; the buildspec cannot be read, so it is not inline
         None => make("unresolved", Some(display(spec)), None),
     }
+}
+
+/// Why a Terraform value is not known, as its node says.
+fn b_reason(n: &Node) -> String {
+    n.get(crate::parse::UNEVALUATED)
+        .and_then(|v| v.items().get(1))
+        .and_then(Node::as_str)
+        .map_or_else(|| "it is not a literal".to_string(), str::to_string)
 }
 
 /// The kind a buildspec read by Terraform's `file()` has until the file is found among the

@@ -75,6 +75,10 @@ fn first(table: &[(&'static str, &str)], patterns: &RegexSet, text: &str) -> Opt
 
 /// The construct `text` uses to discard its own failure (`|| true`, `set +e`, ...).
 pub(crate) fn masking(text: &str) -> Option<String> {
+    // a Terraform value in the line could be `|| true` or anything else
+    if text.contains(super::TERRAFORM_VALUE) {
+        return Some("a Terraform value known only when applied".into());
+    }
     // every construct holds one of these words; most commands hold none
     if !["||", "exit", "set", "true", "tee"]
         .iter()

@@ -435,12 +435,27 @@ pub(crate) fn inline_text(file: &crate::source::SourceFile, node: &Node) -> Opti
             }
             match part.as_str() {
                 Some(_) => out.push_mapped(&MappedText::from_scalar(file, part)?),
+                // a Terraform value known only when applied (a variable's default, what
+                // stagegate does not evaluate) could be any text, `|| true` included
+                None if terraform_unknown(part) => out.push_str(TERRAFORM_VALUE, part.span),
                 None => out.push_str("__CFN_VALUE__", part.span),
             }
         }
         return Some(out);
     }
     None
+}
+
+/// What stands in an inline buildspec's text for a Terraform value known only when
+/// applied; a command that holds it cannot be verified (see `commands::masking`).
+pub(crate) const TERRAFORM_VALUE: &str = "__TF_VALUE__";
+
+fn terraform_unknown(part: &Node) -> bool {
+    part.get(crate::parse::UNEVALUATED).is_some()
+        || part
+            .get("Ref")
+            .and_then(Node::as_str)
+            .is_some_and(|r| r.starts_with("var."))
 }
 
 /// `Fn::Sub` text: `${!X}` is a literal `${X}`; other `${...}` become placeholders.

@@ -86,7 +86,8 @@ impl Format {
     /// By extension, else by the first non-blank character.
     pub fn detect(path: &str, text: &str) -> Format {
         let lower = path.to_ascii_lowercase();
-        if lower.ends_with(".tf") || lower.ends_with(".tfvars") {
+        // Terraform reads `.tf` alone, in this case: `main.TF` is not its
+        if path.ends_with(".tf") || path.ends_with(".tfvars") {
             Format::Hcl
         } else if lower.ends_with(".json") {
             Format::Json
@@ -168,10 +169,16 @@ pub fn parse(file: Arc<SourceFile>, limits: &Limits) -> Result<Document, ParseEr
 /// Whether a file is Terraform's: configuration (`*.tf`, `*.tf.json`) or variables
 /// (`*.tfvars`, `*.tfvars.json`).
 pub fn is_terraform(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
     [".tf", ".tf.json", ".tfvars", ".tfvars.json"]
         .iter()
-        .any(|e| lower.ends_with(e))
+        .any(|e| path.ends_with(e))
+}
+
+/// Whether Terraform loads a file of its folder: not one whose name starts with `.` or
+/// `#`, or ends with `~` (editor files), as Terraform skips them. Such a file is no part
+/// of the module, so a project in it is no candidate for a link.
+fn terraform_loads(name: &str) -> bool {
+    !(name.starts_with('.') || name.starts_with('#') || name.ends_with('~'))
 }
 
 /// Parses Terraform files, a module per folder: the `.tf` files of a folder are read
@@ -224,7 +231,11 @@ pub fn parse_terraform_with(
     let whole = |file: &SourceFile| Span::new(0, file.text.len().min(1));
     for file in files {
         let (dir, name) = file.path.rsplit_once('/').unwrap_or((".", file.path.as_str()));
-        let (dir, name) = (dir.to_string(), name.to_ascii_lowercase());
+        // Terraform's names are case-sensitive: `main.TF` and `Override.tf` are not its
+        if !terraform_loads(name) {
+            continue;
+        }
+        let (dir, name) = (dir.to_string(), name.to_string());
         let module = modules.entry(dir).or_default();
         if name.ends_with(".tf.json") {
             let e = ParseError::new(

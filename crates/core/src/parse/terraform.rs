@@ -82,6 +82,9 @@ struct Module<'a> {
     called_outputs: HashMap<String, HashMap<String, String>>,
     /// Calls whose module folder is not among the checked files.
     missing_calls: Vec<String>,
+    /// Whether a checked module calls this one (then it is no root, and Terraform does not
+    /// run in its folder).
+    called: bool,
     /// The module folder, as `path.module` reads.
     dir: String,
 }
@@ -239,6 +242,7 @@ pub(crate) fn translate_modules(
         .collect();
     for (m, input) in modules.iter_mut().zip(inputs) {
         if called.contains(&input.dir) {
+            m.called = true;
             continue;
         }
         for (name, value) in given {
@@ -258,12 +262,14 @@ pub(crate) fn translate_modules(
     // values cross module boundaries a step a pass: arguments down, outputs up
     for _ in 0..3 {
         let mut given: HashMap<usize, BTreeMap<String, Vec<VarValue>>> = HashMap::new();
+        let mut calls_of: HashMap<usize, usize> = HashMap::new();
         let mut outputs: Vec<(usize, String, HashMap<String, String>)> = Vec::new();
         for (i, m) in modules.iter().enumerate() {
             for (call, child_dir, block) in &m.calls {
                 let Some(&child) = index.get(child_dir) else {
                     continue;
                 };
+                *calls_of.entry(child).or_default() += 1;
                 for attr in block.body.attributes() {
                     let key = attr.key.to_string();
                     if matches!(key.as_str(), "source" | "version" | "count" | "for_each" | "providers" | "depends_on") {
@@ -303,7 +309,12 @@ pub(crate) fn translate_modules(
             }
         }
         for (child, values) in given {
+            let calls = calls_of.get(&child).copied().unwrap_or(0);
             for (name, mut candidates) in values {
+                // a call that passes nothing leaves the variable its default
+                if candidates.len() < calls {
+                    candidates.push(VarValue::Unset);
+                }
                 let Some(slot) = modules
                     .get_mut(child)
                     .and_then(|m| m.variables.get_mut(&name))
@@ -344,6 +355,7 @@ fn module(input: &ModuleInput) -> Module<'_> {
         calls: Vec::new(),
         called_outputs: HashMap::new(),
         missing_calls: Vec::new(),
+        called: false,
         dir: input.dir.clone(),
     };
     for (i, f) in input.files.iter().enumerate() {
@@ -840,17 +852,11 @@ impl<'a> Module<'a> {
                 span,
             )
         };
-        if let Some(s) = body.get_blocks("source").next() {
-            let span = at.here.or_else(|| span_of(s)).unwrap_or(span);
-            let key_span = at.here.or_else(|| span_of(&s.ident)).unwrap_or(span);
-            p.push(entry("Source", key_span, source(&s.body, span, at)));
-        }
+        p.extend(self.single(body, "source", "Source", at, source));
         p.extend(self.blocks(body, "secondary_sources", "SecondarySources", at, source));
-        if let Some(env) = body.get_blocks("environment").next() {
-            let span = at.here.or_else(|| span_of(env)).unwrap_or(span);
-            let key_span = at.here.or_else(|| span_of(&env.ident)).unwrap_or(span);
+        p.extend(self.single(body, "environment", "Environment", at, |env, span, at| {
             let mut e = self.attrs(
-                &env.body,
+                env,
                 &[
                     ("image", "Image"),
                     ("type", "Type"),
@@ -860,7 +866,7 @@ impl<'a> Module<'a> {
                 at,
             );
             e.extend(self.blocks(
-                &env.body,
+                env,
                 "environment_variable",
                 "EnvironmentVariables",
                 at,
@@ -871,26 +877,34 @@ impl<'a> Module<'a> {
                     )
                 },
             ));
-            p.push(entry("Environment", key_span, map(e, span)));
-        }
+            map(e, span)
+        }));
         map(p, span)
     }
 
-    /// A path as `file()` reads it, relative to the module, as a display path.
-    fn relative(&self, path: &str) -> String {
+    /// A path as `file()` reads it, as a display path: relative to the folder Terraform
+    /// runs in, which is a root module's own; `None` for a relative path in a module that
+    /// is called (its root is not known) unless it is built on `path.module`.
+    fn relative(&self, path: &str) -> Option<String> {
         let dir = self.dir.trim_start_matches("./");
         let here = dir == "." || dir.is_empty();
         let written_from_root = path.starts_with('/') || (!here && path.starts_with(&format!("{dir}/")));
+        let from_module = !here && path.starts_with(&format!("{dir}/"));
+        if self.called && !from_module && !path.starts_with('/') {
+            return None;
+        }
         let joined = if written_from_root || here {
             path.to_string()
         } else {
             format!("{dir}/{path}")
         };
-        joined
-            .split('/')
-            .filter(|part| *part != ".")
-            .collect::<Vec<_>>()
-            .join("/")
+        Some(
+            joined
+                .split('/')
+                .filter(|part| *part != ".")
+                .collect::<Vec<_>>()
+                .join("/"),
+        )
     }
 
     /// The span a node of `e` takes.
@@ -1193,11 +1207,29 @@ impl<'a> Module<'a> {
                 _ => unevaluated(&e.to_string(), NOT_EVALUATED, span),
             },
             // the file is read when applied: its content is what the project holds
-            ("file" | "templatefile", _) => match args.first().and_then(Node::as_str) {
-                Some(path) => map(
-                    vec![entry(FILE, span, scalar(self.relative(path), Style::Quoted, span))],
+            // templatefile() renders the file with its values first: what runs is not the
+            // file as written, unless it is given none
+            ("templatefile", _)
+                if !args.get(1).is_some_and(|v| v.is_map() && v.entries().is_empty()) =>
+            {
+                unevaluated(
+                    &e.to_string(),
+                    "a file rendered with values (templatefile), which stagegate does not render",
                     span,
-                ),
+                )
+            }
+            ("file" | "templatefile", _) => match args.first().and_then(Node::as_str) {
+                Some(path) => match self.relative(path) {
+                    Some(path) => map(
+                        vec![entry(FILE, span, scalar(path, Style::Quoted, span))],
+                        span,
+                    ),
+                    None => unevaluated(
+                        &e.to_string(),
+                        "a path relative to the folder Terraform runs in, which for a called module stagegate does not know (write it with path.module)",
+                        span,
+                    ),
+                },
                 None => unevaluated(&e.to_string(), NOT_EVALUATED, span),
             },
             ("tonumber" | "tobool", Some([v])) => scalar(v.trim(), Style::Plain, span),

@@ -407,3 +407,138 @@ fn stage_conditions_are_read_and_dynamic_ones_fail_closed() {
         r.violations
     );
 }
+
+/// Ways around the gate a review found, each now failing closed: a value interpolated into
+/// the locked heredoc, a buildspec rendered by templatefile(), file() of a relative path in
+/// a called module, a module call that leaves its caller's variable to a default, project
+/// settings behind a dynamic block; and files Terraform does not load are not read.
+#[test]
+fn reviewed_bypasses_fail_closed() {
+    let seed = repo_root().join("fixtures/e2e/terraform-seed");
+    let read = |f: &str| std::fs::read_to_string(seed.join(f)).unwrap();
+    let run = |codebuild: String, extra: &[(&str, &str)]| {
+        let mut files = vec![
+            ("m/pipeline.tf".to_string(), read("pipeline.tf")),
+            ("m/codebuild.tf".to_string(), codebuild),
+            ("m/variables.tf".to_string(), read("variables.tf")),
+            ("m/buildspec.yaml".to_string(), read("buildspec.yaml")),
+        ];
+        files.extend(extra.iter().map(|(n, t)| (n.to_string(), t.to_string())));
+        linter().check_sources(files)
+    };
+    let failing = |r: &Report| {
+        r.active().any(|v| v.severity == stagegate::Severity::Error) || !r.errors.is_empty()
+    };
+    let codebuild = read("codebuild.tf");
+    assert!(!failing(&run(codebuild.clone(), &[])), "the seed passes");
+    // a variable interpolated into the locked heredoc could be `|| true`
+    let tail = codebuild.replace("--out reports\n", "--out reports ${var.tail}\n");
+    let r = run(
+        tail,
+        &[("m/tail.tf", "variable \"tail\" {\n  default = \"\"\n}\n")],
+    );
+    assert!(
+        r.active().any(|v| v.policy == "locked-buildspec-weakened"),
+        "{:#?}",
+        r.violations
+    );
+    // templatefile() renders the file first
+    let start = codebuild.find("    buildspec = <<-EOT").unwrap();
+    let end = codebuild.find("    EOT\n").unwrap() + "    EOT\n".len();
+    let with = |expr: &str| {
+        format!(
+            "{}    buildspec = {expr}\n{}",
+            &codebuild[..start],
+            &codebuild[end..]
+        )
+    };
+    let spec = ("m/sca.yml", "version: 0.2\nphases:\n  build:\n    commands:\n      - ./dependency-check/bin/dependency-check.sh --scan . --failOnCVSS 7 ${tail}\n");
+    let r = run(
+        with("templatefile(\"${path.module}/sca.yml\", { tail = \"|| true\" })"),
+        &[spec],
+    );
+    assert!(failing(&r), "{:#?}", r.violations);
+    // a project's settings behind a dynamic block over an unknown collection
+    let dynamic_env = codebuild.replacen(
+        "  environment {",
+        "  dynamic \"environment\" {\n    for_each = var.envs\n    content {}\n  }\n  environment_x {",
+        1,
+    );
+    let r = run(dynamic_env, &[("m/envs.tf", "variable \"envs\" {}\n")]);
+    assert!(
+        unverifiable(&r)
+            .iter()
+            .any(|m| m.contains("environment of project platform-sca")),
+        "{:#?}",
+        r.violations
+    );
+    // files Terraform does not load are not read: a decoy in them links nothing
+    let decoy = "resource \"aws_codebuild_project\" \"decoy\" {\n  name = \"platform-sca\"\n}\n";
+    for name in ["m/.decoy.tf", "m/decoy.TF", "m/#decoy.tf"] {
+        let r = run(codebuild.clone(), &[(name, decoy)]);
+        assert!(
+            !r.active().any(|v| v.policy == "ambiguous-project"),
+            "{name}: {:#?}",
+            r.violations
+        );
+    }
+    // `Override.tf` is no override file (Terraform's names are case-sensitive)
+    let r = run(codebuild.clone(), &[("m/Override.tf", "locals {}\n")]);
+    assert!(r.errors.is_empty(), "{:#?}", r.errors);
+}
+
+/// A module that two roots call, one passing a value and one leaving the default, gets no
+/// single value; file() of a plain relative path in a called module reads from a root's
+/// folder, which is not known.
+#[test]
+fn called_modules_do_not_take_one_callers_word_for_all() {
+    let child = r#"
+variable "order" {
+  default = 3
+}
+resource "aws_codepipeline" "p" {
+  name = "p"
+  stage {
+    name = "Build"
+    action {
+      name      = "Build"
+      category  = "Build"
+      owner     = "AWS"
+      provider  = "CodeBuild"
+      version   = "1"
+      run_order = var.order
+    }
+  }
+}
+resource "aws_codebuild_project" "b" {
+  name = "b"
+  source {
+    type      = "CODEPIPELINE"
+    buildspec = file("sca.yml")
+  }
+}
+"#;
+    let (ws, _) = linter().model_sources([
+        (
+            "envs/dev/main.tf",
+            "module \"p\" {\n  source = \"../../modules/p\"\n  order  = 1\n}\n",
+        ),
+        (
+            "envs/prod/main.tf",
+            "module \"p\" {\n  source = \"../../modules/p\"\n}\n",
+        ),
+        ("modules/p/main.tf", child),
+        (
+            "modules/p/sca.yml",
+            "version: 0.2\nphases:\n  build:\n    commands: [make]\n",
+        ),
+    ]);
+    let what: Vec<&str> = ws.unresolved.iter().map(|u| u.what.as_str()).collect();
+    assert!(what.iter().any(|w| w.contains("run order")), "{what:?}");
+    let b = ws
+        .projects
+        .values()
+        .find(|p| p.name.as_deref() == Some("b"))
+        .unwrap();
+    assert_eq!(b.buildspec.kind, "unresolved");
+}

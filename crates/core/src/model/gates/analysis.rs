@@ -30,7 +30,18 @@ pub(super) fn analyze(commands: &[(&str, bool, SourceRef)], rules: &GateRules) -
     // PATH from an earlier line changes what a later scanner name runs
     let mut tainted: Option<String> = None;
     for (text, finally, source) in commands {
-        let Some(simples) = shell::parse(text) else {
+        // a Terraform value known only when applied could be `|| true`, or any command
+        let unknown_value = text.contains(crate::model::TERRAFORM_VALUE);
+        if unknown_value {
+            out.weakened.push((
+                format!(
+                    "`{}` holds a Terraform value known only when applied, which could be any text",
+                    first_line(text)
+                ),
+                source.clone(),
+            ));
+        }
+        let Some(simples) = shell::parse(text).filter(|_| !unknown_value) else {
             tainted.get_or_insert_with(|| {
                 format!(
                     "`{}` uses shell constructs stagegate does not follow, so what later commands run cannot be verified",
