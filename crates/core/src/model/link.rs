@@ -126,6 +126,19 @@ pub(crate) fn link(b: &mut Builder<'_>) {
                             }
                         }
                     }
+                    // a Terraform project whose name stagegate could not evaluate may be
+                    // the one that carries this name: a name alone does not pick between them
+                    if !outcome.candidates.is_empty() {
+                        for (key, project) in &ws.projects {
+                            let terraform = file_of(key).is_some_and(|f| f.ends_with(".tf"));
+                            if terraform
+                                && project.name.is_none()
+                                && !outcome.candidates.iter().any(|k| k == key)
+                            {
+                                outcome.candidates.push(key.clone());
+                            }
+                        }
+                    }
                 }
                 Resolved::Unknown(why) => outcome.why = Some(format!("is {why}")),
             }

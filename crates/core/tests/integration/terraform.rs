@@ -542,3 +542,38 @@ resource "aws_codebuild_project" "b" {
         .unwrap();
     assert_eq!(b.buildspec.kind, "unresolved");
 }
+
+/// A project whose name stagegate cannot evaluate may be the one a literal `ProjectName`
+/// names: a compliant decoy of that name elsewhere does not settle which one runs.
+#[test]
+fn a_decoy_does_not_stand_in_for_a_project_of_unknown_name() {
+    let seed = repo_root().join("fixtures/e2e/terraform-seed");
+    let read = |f: &str| std::fs::read_to_string(seed.join(f)).unwrap();
+    let pipeline = read("pipeline.tf").replace("local.sca_project", "\"platform-sca\"");
+    let codebuild = read("codebuild.tf").replacen(
+        "name         = \"platform-sca\"",
+        "name         = replace(\"platform_sca\", \"_\", \"-\")",
+        1,
+    );
+    let decoy_dir_files = |with_decoy: bool| {
+        let mut f = vec![
+            ("m/pipeline.tf".to_string(), pipeline.clone()),
+            ("m/codebuild.tf".to_string(), codebuild.clone()),
+            (
+                "m/variables.tf".to_string(),
+                read("variables.tf").replace("aws_codebuild_project.sca.name", "\"x\""),
+            ),
+            ("m/buildspec.yaml".to_string(), read("buildspec.yaml")),
+        ];
+        if with_decoy {
+            f.push(("examples/decoy.tf".to_string(), read("codebuild.tf")));
+        }
+        f
+    };
+    let r = linter().check_sources(decoy_dir_files(true));
+    assert!(
+        r.active().any(|v| v.policy == "ambiguous-project"),
+        "{:#?}",
+        r.violations
+    );
+}
