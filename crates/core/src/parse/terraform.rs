@@ -26,6 +26,24 @@ use std::sync::Arc;
 /// its value is the expression as written.
 pub const UNEVALUATED: &str = "stagegate::Terraform";
 
+/// Terraform names and the CloudFormation ones they are read as, shared by `.tf` files and
+/// plans (which use the provider's schema names).
+pub(super) mod names {
+    type Table = &'static [(&'static str, &'static str)];
+    pub(in crate::parse) const PIPELINE: Table = &[("name", "Name"), ("pipeline_type", "PipelineType"), ("role_arn", "RoleArn")];
+    pub(in crate::parse) const NAME: Table = &[("name", "Name")];
+    pub(in crate::parse) const VARIABLE: Table = &[("name", "Name"), ("default_value", "DefaultValue"), ("description", "Description")];
+    pub(in crate::parse) const ACTION: Table = &[("name", "Name"), ("run_order", "RunOrder"), ("namespace", "Namespace"), ("region", "Region"), ("role_arn", "RoleArn")];
+    pub(in crate::parse) const TYPE_ID: Table = &[("category", "Category"), ("owner", "Owner"), ("provider", "Provider"), ("version", "Version")];
+    pub(in crate::parse) const PROJECT: Table = &[("name", "Name"), ("service_role", "ServiceRole")];
+    pub(in crate::parse) const SOURCE: Table = &[("type", "Type"), ("buildspec", "BuildSpec"), ("location", "Location"), ("source_identifier", "SourceIdentifier")];
+    pub(in crate::parse) const ENVIRONMENT: Table = &[("image", "Image"), ("type", "Type"), ("compute_type", "ComputeType"), ("privileged_mode", "PrivilegedMode")];
+    pub(in crate::parse) const ENV_VAR: Table = &[("name", "Name"), ("value", "Value"), ("type", "Type")];
+    pub(in crate::parse) const RESULT: Table = &[("result", "Result")];
+    pub(in crate::parse) const ARTIFACTS: Table = &[("input_artifacts", "InputArtifacts"), ("output_artifacts", "OutputArtifacts")];
+    pub(in crate::parse) const STAGE_CONDITIONS: Table = &[("before_entry", "BeforeEntry"), ("on_success", "OnSuccess"), ("on_failure", "OnFailure")];
+}
+
 /// Parses HCL, with the location of a syntax error.
 pub(crate) fn parse_hcl(file: &SourceFile) -> Result<Body, ParseError> {
     hcl_edit::parser::parse_body(&file.text).map_err(|e| {
@@ -682,24 +700,16 @@ impl<'a> Module<'a> {
     fn pipeline(&self, body: &Body, span: Span, at: &At) -> Node {
         let mut props = self.attrs(
             body,
-            &[
-                ("name", "Name"),
-                ("pipeline_type", "PipelineType"),
-                ("role_arn", "RoleArn"),
-            ],
+            names::PIPELINE,
             at,
         );
         props.extend(self.blocks(body, "stage", "Stages", at, |stage, span, at| {
-            let mut s = self.attrs(stage, &[("name", "Name")], at);
+            let mut s = self.attrs(stage, names::NAME, at);
             s.extend(self.blocks(stage, "action", "Actions", at, |action, span, at| {
                 self.action(action, span, at)
             }));
             // V2 stage conditions: a `SKIP` result lets a gate's stage be skipped
-            for (tf, cfn) in [
-                ("before_entry", "BeforeEntry"),
-                ("on_success", "OnSuccess"),
-                ("on_failure", "OnFailure"),
-            ] {
+            for (tf, cfn) in names::STAGE_CONDITIONS {
                 s.extend(self.single(stage, tf, cfn, at, |b, span, at| {
                     self.conditions(b, span, at)
                 }));
@@ -710,11 +720,7 @@ impl<'a> Module<'a> {
             map(
                 self.attrs(
                     v,
-                    &[
-                        ("name", "Name"),
-                        ("default_value", "DefaultValue"),
-                        ("description", "Description"),
-                    ],
+                    names::VARIABLE,
                     at,
                 ),
                 span,
@@ -744,9 +750,9 @@ impl<'a> Module<'a> {
     /// A stage condition block: `result` (of `on_failure`), and `condition { result,
     /// rule { name, rule_type_id { ... }, configuration, input_artifacts, commands } }`.
     fn conditions(&self, body: &Body, span: Span, at: &At) -> Node {
-        let mut out = self.attrs(body, &[("result", "Result")], at);
+        let mut out = self.attrs(body, names::RESULT, at);
         out.extend(self.blocks(body, "condition", "Conditions", at, |c, span, at| {
-            let mut cond = self.attrs(c, &[("result", "Result")], at);
+            let mut cond = self.attrs(c, names::RESULT, at);
             cond.extend(self.blocks(c, "rule", "Rules", at, |r, span, at| {
                 let mut rule = self.attrs(
                     r,
@@ -760,13 +766,7 @@ impl<'a> Module<'a> {
                     at,
                 );
                 rule.extend(self.single(r, "rule_type_id", "RuleTypeId", at, |t, span, at| {
-                    let names = [
-                        ("category", "Category"),
-                        ("owner", "Owner"),
-                        ("provider", "Provider"),
-                        ("version", "Version"),
-                    ];
-                    map(self.attrs(t, &names, at), span)
+                                        map(self.attrs(t, names::TYPE_ID, at), span)
                 }));
                 if let Some(mut e) = self.attr(r, "input_artifacts", "InputArtifacts", at) {
                     if let Value::Seq(items) = &mut e.value.value {
@@ -787,23 +787,12 @@ impl<'a> Module<'a> {
     fn action(&self, body: &Body, span: Span, at: &At) -> Node {
         let mut a = self.attrs(
             body,
-            &[
-                ("name", "Name"),
-                ("run_order", "RunOrder"),
-                ("namespace", "Namespace"),
-                ("region", "Region"),
-                ("role_arn", "RoleArn"),
-            ],
+            names::ACTION,
             at,
         );
         let type_entries = self.attrs(
             body,
-            &[
-                ("category", "Category"),
-                ("owner", "Owner"),
-                ("provider", "Provider"),
-                ("version", "Version"),
-            ],
+            names::TYPE_ID,
             at,
         );
         if let Some(first) = type_entries.first() {
@@ -813,10 +802,7 @@ impl<'a> Module<'a> {
         if let Some(c) = self.attr(body, "configuration", "Configuration", at) {
             a.push(c);
         }
-        for (tf, cfn) in [
-            ("input_artifacts", "InputArtifacts"),
-            ("output_artifacts", "OutputArtifacts"),
-        ] {
+        for (tf, cfn) in names::ARTIFACTS {
             // a list of names in Terraform, of `{Name: ...}` in CloudFormation
             if let Some(mut e) = self.attr(body, tf, cfn, at) {
                 if let Value::Seq(items) = &mut e.value.value {
@@ -834,19 +820,14 @@ impl<'a> Module<'a> {
     fn project(&self, body: &Body, span: Span, at: &At) -> Node {
         let mut p = self.attrs(
             body,
-            &[("name", "Name"), ("service_role", "ServiceRole")],
+            names::PROJECT,
             at,
         );
         let source = |b: &Body, span: Span, at: &At| {
             map(
                 self.attrs(
                     b,
-                    &[
-                        ("type", "Type"),
-                        ("buildspec", "BuildSpec"),
-                        ("location", "Location"),
-                        ("source_identifier", "SourceIdentifier"),
-                    ],
+                    names::SOURCE,
                     at,
                 ),
                 span,
@@ -857,12 +838,7 @@ impl<'a> Module<'a> {
         p.extend(self.single(body, "environment", "Environment", at, |env, span, at| {
             let mut e = self.attrs(
                 env,
-                &[
-                    ("image", "Image"),
-                    ("type", "Type"),
-                    ("compute_type", "ComputeType"),
-                    ("privileged_mode", "PrivilegedMode"),
-                ],
+                names::ENVIRONMENT,
                 at,
             );
             e.extend(self.blocks(
@@ -872,7 +848,7 @@ impl<'a> Module<'a> {
                 at,
                 |v, span, at| {
                     map(
-                        self.attrs(v, &[("name", "Name"), ("value", "Value"), ("type", "Type")], at),
+                        self.attrs(v, names::ENV_VAR, at),
                         span,
                     )
                 },

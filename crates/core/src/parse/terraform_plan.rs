@@ -7,7 +7,7 @@
 //! applied is absent there and `true` in the resource's `change.after_unknown`: it becomes
 //! unevaluated, and fails closed where it decides something.
 
-use super::terraform::UNEVALUATED;
+use super::terraform::{names, UNEVALUATED};
 use super::tree::{Entry, Node, Style, Value};
 use crate::source::Span;
 use std::collections::HashMap;
@@ -128,9 +128,9 @@ impl Values<'_> {
 
     /// A stage condition block: `result`, and `condition[] { result, rule[] }`.
     fn conditions(&self, b: &Node, u: Option<&Node>) -> Node {
-        let mut out = self.attrs(b, u, &[("result", "Result")]);
+        let mut out = self.attrs(b, u, names::RESULT);
         out.extend(self.blocks(b, u, "condition", "Conditions", |c, cu| {
-            let mut cond = self.attrs(c, cu, &[("result", "Result")]);
+            let mut cond = self.attrs(c, cu, names::RESULT);
             cond.extend(self.blocks(c, cu, "rule", "Rules", |r, ru| {
                 let mut rule = self.attrs(
                     r,
@@ -142,13 +142,7 @@ impl Values<'_> {
                     ],
                 );
                 rule.extend(self.single(r, ru, "rule_type_id", "RuleTypeId", |t, tu| {
-                    let names = [
-                        ("category", "Category"),
-                        ("owner", "Owner"),
-                        ("provider", "Provider"),
-                        ("version", "Version"),
-                    ];
-                    map(self.attrs(t, tu, &names), t.span)
+                                        map(self.attrs(t, tu, names::TYPE_ID), t.span)
                 }));
                 if let Some(e) = r.entry("input_artifacts") {
                     let items = e
@@ -170,31 +164,18 @@ impl Values<'_> {
         let mut props = self.attrs(
             v,
             u,
-            &[
-                ("name", "Name"),
-                ("pipeline_type", "PipelineType"),
-                ("role_arn", "RoleArn"),
-            ],
+            names::PIPELINE,
         );
         props.extend(self.blocks(v, u, "stage", "Stages", |stage, su| {
-            let mut s = self.attrs(stage, su, &[("name", "Name")]);
+            let mut s = self.attrs(stage, su, names::NAME);
             s.extend(self.blocks(stage, su, "action", "Actions", |a, au| self.action(a, au)));
-            for (tf, cfn) in [
-                ("before_entry", "BeforeEntry"),
-                ("on_success", "OnSuccess"),
-                ("on_failure", "OnFailure"),
-            ] {
+            for (tf, cfn) in names::STAGE_CONDITIONS {
                 s.extend(self.single(stage, su, tf, cfn, |b, bu| self.conditions(b, bu)));
             }
             map(s, stage.span)
         }));
         props.extend(self.blocks(v, u, "variable", "Variables", |var, vu| {
-            let names = [
-                ("name", "Name"),
-                ("default_value", "DefaultValue"),
-                ("description", "Description"),
-            ];
-            map(self.attrs(var, vu, &names), var.span)
+                        map(self.attrs(var, vu, names::VARIABLE), var.span)
         }));
         map(props, v.span)
     }
@@ -203,23 +184,12 @@ impl Values<'_> {
         let mut out = self.attrs(
             a,
             u,
-            &[
-                ("name", "Name"),
-                ("run_order", "RunOrder"),
-                ("namespace", "Namespace"),
-                ("region", "Region"),
-                ("role_arn", "RoleArn"),
-            ],
+            names::ACTION,
         );
         let types = self.attrs(
             a,
             u,
-            &[
-                ("category", "Category"),
-                ("owner", "Owner"),
-                ("provider", "Provider"),
-                ("version", "Version"),
-            ],
+            names::TYPE_ID,
         );
         if let Some(first) = types.first() {
             out.push(entry("ActionTypeId", first.key_span, map(types, a.span)));
@@ -235,10 +205,7 @@ impl Values<'_> {
             }
             out.push(entry("Configuration", config.key_span, map(entries, config.value.span)));
         }
-        for (tf, cfn) in [
-            ("input_artifacts", "InputArtifacts"),
-            ("output_artifacts", "OutputArtifacts"),
-        ] {
+        for (tf, cfn) in names::ARTIFACTS {
             if let Some(e) = a.entry(tf) {
                 let items = e
                     .value
@@ -253,15 +220,9 @@ impl Values<'_> {
     }
 
     fn project(&self, v: &Node, u: Option<&Node>) -> Node {
-        let mut p = self.attrs(v, u, &[("name", "Name"), ("service_role", "ServiceRole")]);
+        let mut p = self.attrs(v, u, names::PROJECT);
         let source = |s: &Node, su: Option<&Node>| {
-            let names = [
-                ("type", "Type"),
-                ("buildspec", "BuildSpec"),
-                ("location", "Location"),
-                ("source_identifier", "SourceIdentifier"),
-            ];
-            map(self.attrs(s, su, &names), s.span)
+                        map(self.attrs(s, su, names::SOURCE), s.span)
         };
         // a single block is a list of one in the plan
         let first = |tf: &str| -> Option<(Span, &Node, Option<&Node>)> {
@@ -278,16 +239,11 @@ impl Values<'_> {
             let mut e = self.attrs(
                 env,
                 eu,
-                &[
-                    ("image", "Image"),
-                    ("type", "Type"),
-                    ("compute_type", "ComputeType"),
-                    ("privileged_mode", "PrivilegedMode"),
-                ],
+                names::ENVIRONMENT,
             );
             e.extend(self.blocks(env, eu, "environment_variable", "EnvironmentVariables", |var, vu| {
                 map(
-                    self.attrs(var, vu, &[("name", "Name"), ("value", "Value"), ("type", "Type")]),
+                    self.attrs(var, vu, names::ENV_VAR),
                     var.span,
                 )
             }));
