@@ -1040,6 +1040,32 @@ impl<'a> Module<'a> {
             node.remap(&|_| span);
             return node;
         }
+        // one instance of a resource with `count` or `for_each`: `aws_x.y["key"].name`
+        if let (true, [TraversalOperator::GetAttr(name), TraversalOperator::Index(i), TraversalOperator::GetAttr(attribute)]) = (
+            root.as_str().starts_with("aws_"),
+            t.operators.iter().map(|op| op.value()).collect::<Vec<_>>().as_slice(),
+        ) {
+            let address = format!("{}.{}", root.as_str(), name.as_str());
+            let key = self.expr(i, at);
+            let instance = key.as_str().and_then(|k| {
+                let (_, block) = self.resources.get(&address)?;
+                let wanted = match key.value {
+                    Value::Scalar(_, Style::Plain) => format!("{address}[{k}]"),
+                    _ => format!("{address}[\"{k}\"]"),
+                };
+                let (_, inner) = self.instances(block, &address).into_iter().find(|(a, _)| *a == wanted)?;
+                let a = block.body.get_attribute(attribute.as_str())?;
+                Some((a, inner, wanted))
+            });
+            return match instance {
+                Some((a, inner, wanted)) if !at.following.contains(&wanted) => {
+                    let mut inner = inner.through(span, wanted);
+                    inner.following.extend(at.following.iter().cloned());
+                    self.expr(&a.value, &inner)
+                }
+                _ => unevaluated(&e.to_string(), "an instance or an argument stagegate does not know", span),
+            };
+        }
         match (root.as_str(), names.as_slice()) {
             ("var", [name]) if all_attrs => match self.variables.get(*name) {
                 Some(VarValue::Given(v)) => scalar(v.as_str(), Style::Quoted, span),
@@ -1579,6 +1605,15 @@ resource "aws_codebuild_project" "unknown" {
         assert_eq!(name("aws_codebuild_project.copies[1]").as_str(), Some("copy-1"));
         // an unknown count: the block once, its index unknown
         assert!(name("aws_codebuild_project.unknown").get("Fn::Join").is_some());
+        // a reference to one instance reads that instance's argument
+        let refs = format!(
+            "{text}\nresource \"aws_codepipeline\" \"p\" {{\n  name = aws_codebuild_project.scan[\"sast\"].name\n  pipeline_type = aws_codebuild_project.copies[1].name\n  role_arn = aws_codebuild_project.scan[\"nope\"].name\n}}\n"
+        );
+        let out = module(&[("p.tf", &refs)]);
+        let props = at(&out[0].1, &["Resources", "aws_codepipeline.p", "Properties"]);
+        assert_eq!(at(props, &["Name"]).as_str(), Some("platform-sast"));
+        assert_eq!(at(props, &["PipelineType"]).as_str(), Some("copy-1"));
+        assert!(at(props, &["RoleArn"]).get(UNEVALUATED).is_some());
     }
 
     #[test]
