@@ -21,6 +21,10 @@ fn ran(path: &str, how: &str) -> String {
 pub(crate) fn classify(commands: &mut [Command]) {
     let mut pending: Vec<String> = Vec::new();
     for command in commands.iter_mut() {
+        // with nothing downloaded yet, only a line that downloads matters
+        if pending.is_empty() && !(command.text.contains("curl") || command.text.contains("wget")) {
+            continue;
+        }
         let Some(simples) = shell::parse(&command.text) else {
             // a line this reader cannot follow that names a pending script may run it
             if let Some(p) = pending
