@@ -160,6 +160,9 @@ pub struct AuditArgs {
     pub no_waivers: bool,
     #[command(flatten)]
     pub policies: PolicyArgs,
+    /// Terraform values for the root modules of every workspace.
+    #[command(flatten)]
+    pub terraform: TerraformArgs,
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {

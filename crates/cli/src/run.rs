@@ -617,9 +617,8 @@ waivers: []
 /// `stagegate audit`: 2 when a workspace could not be fully checked, 1 when a new finding
 /// reaches `--fail-on`, else 0.
 fn run_audit(a: crate::args::AuditArgs) -> Result<ExitCode, CliError> {
-    let linter = finish(
-        builder_for(&a.policies, &[], stagegate::Limits::default())?.waivers(!a.no_waivers),
-    )?;
+    let builder = builder_for(&a.policies, &[], stagegate::Limits::default())?;
+    let linter = finish(terraform_vars(builder, &a.terraform)?.waivers(!a.no_waivers))?;
     let baseline = a
         .baseline
         .as_deref()

@@ -1072,7 +1072,8 @@ fn integrations_agree_with_the_repository() {
 /// is otherwise unknown, and a variables file that is not literal is an error.
 #[test]
 fn terraform_var_and_var_file_give_root_module_values() {
-    let dir = std::env::temp_dir().join(format!("stagegate-tfvars-{}", std::process::id()));
+    let sweep = std::env::temp_dir().join(format!("stagegate-tfvars-{}", std::process::id()));
+    let dir = sweep.join("ws");
     std::fs::create_dir_all(&dir).unwrap();
     let seed = root().join("fixtures/e2e/terraform-seed");
     for f in [
@@ -1128,6 +1129,17 @@ fn terraform_var_and_var_file_give_root_module_values() {
         "{err}"
     );
     assert_eq!(code(&["--var", "nonsense"]).0, Some(2));
-    std::fs::remove_dir_all(&dir).ok();
+    // audit gives every workspace's root modules the same values
+    std::fs::remove_file(&prod).unwrap();
+    let s = sweep.to_str().unwrap();
+    let audit = |extra: &[&str]| {
+        let mut args = vec!["audit", "--workspace-per-dir"];
+        args.extend(extra);
+        args.push(s);
+        stagegate(&args).status.code()
+    };
+    assert_eq!(audit(&[]), Some(1));
+    assert_eq!(audit(&["--var", "sca_order=1"]), Some(0));
+    std::fs::remove_dir_all(&sweep).ok();
     std::fs::remove_file(&bad).ok();
 }
