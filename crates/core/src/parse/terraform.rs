@@ -88,6 +88,8 @@ pub(crate) enum VarValue {
 struct Module<'a> {
     /// `variable` blocks and their values.
     variables: BTreeMap<String, VarValue>,
+    /// The values their `default`s alone give (what a called module starts from).
+    defaults: BTreeMap<String, VarValue>,
     /// `locals`: (file index, expression).
     locals: HashMap<String, (usize, &'a Expression)>,
     /// `resource` blocks by address (`aws_codebuild_project.sca`): (file index, block).
@@ -103,6 +105,10 @@ struct Module<'a> {
     /// Whether a checked module calls this one (then it is no root, and Terraform does not
     /// run in its folder).
     called: bool,
+    /// Expressions evaluated so far: references reached many times over (`[local.a,
+    /// local.a]` nested) would otherwise grow without bound. Past [`WORK_LIMIT`] nothing
+    /// more is evaluated.
+    work: std::cell::Cell<usize>,
     /// The module folder, as `path.module` reads.
     dir: String,
 }
@@ -260,7 +266,10 @@ pub(crate) fn translate_modules(
         .collect();
     for (m, input) in modules.iter_mut().zip(inputs) {
         if called.contains(&input.dir) {
+            // Terraform reads variables files in the folder it runs in, a root's: a called
+            // module has its defaults and its callers' arguments
             m.called = true;
+            m.variables = m.defaults.clone();
             continue;
         }
         for (name, value) in given {
@@ -367,6 +376,7 @@ pub(crate) fn translate_modules(
 fn module(input: &ModuleInput) -> Module<'_> {
     let mut module = Module {
         variables: BTreeMap::new(),
+        defaults: BTreeMap::new(),
         locals: HashMap::new(),
         resources: HashMap::new(),
         outputs: HashMap::new(),
@@ -374,6 +384,7 @@ fn module(input: &ModuleInput) -> Module<'_> {
         called_outputs: HashMap::new(),
         missing_calls: Vec::new(),
         called: false,
+        work: std::cell::Cell::new(0),
         dir: input.dir.clone(),
     };
     for (i, f) in input.files.iter().enumerate() {
@@ -381,13 +392,13 @@ fn module(input: &ModuleInput) -> Module<'_> {
             let labels: Vec<&str> = block.labels.iter().map(label).collect();
             match (block.ident.as_str(), labels.as_slice()) {
                 ("variable", [name]) => {
-                    let value = input.tfvars.get(*name).cloned().unwrap_or_else(|| {
-                        block
-                            .body
-                            .get_attribute("default")
-                            .and_then(|a| literal_text(&a.value))
-                            .map_or(VarValue::Unset, VarValue::Default)
-                    });
+                    let default = block
+                        .body
+                        .get_attribute("default")
+                        .and_then(|a| literal_text(&a.value))
+                        .map_or(VarValue::Unset, VarValue::Default);
+                    module.defaults.insert((*name).to_string(), default.clone());
+                    let value = input.tfvars.get(*name).cloned().unwrap_or(default);
                     module.variables.insert((*name).to_string(), value);
                 }
                 ("locals", []) => {
@@ -462,6 +473,15 @@ fn unevaluated(text: &str, why: &str, span: Span) -> Node {
 /// The key of a node that stands for a file Terraform reads when it applies (`file()`,
 /// `templatefile()`); its value is the file's display path.
 pub const FILE: &str = "stagegate::TerraformFile";
+
+/// Most expressions evaluated in one module.
+const WORK_LIMIT: usize = 200_000;
+
+/// Longest chain of references followed (`local.a` -> `local.b` -> ...).
+const MAX_REFERENCE_DEPTH: usize = 32;
+
+/// Most instances a known `count` makes; more is read as an unknown count.
+const MAX_COUNT: usize = 64;
 
 /// Why a construct is not evaluated.
 const NOT_EVALUATED: &str = "a Terraform expression stagegate does not evaluate";
@@ -621,9 +641,13 @@ impl<'a> Module<'a> {
         };
         if let Some(count) = block.body.get_attribute("count") {
             let n = self.expr(&count.value, &At::default());
-            if let Some(n) = n.as_str().and_then(|t| t.trim().parse::<usize>().ok()) {
+            if let Some(n) = n
+                .as_str()
+                .and_then(|t| t.trim().parse::<usize>().ok())
+                .filter(|n| *n <= MAX_COUNT)
+            {
                 // `count = 0` declares none
-                return (0..n.min(64))
+                return (0..n)
                     .map(|i| {
                         let index = scalar(i.to_string(), Style::Plain, n_span(&count.value));
                         (format!("{address}[{i}]"), with("count", index.clone(), index))
@@ -645,7 +669,10 @@ impl<'a> Module<'a> {
                     }
                     _ => Vec::new(),
                 };
-                if !pairs.is_empty() || collection.items().is_empty() && collection.entries().is_empty() {
+                // only an empty map or list declares none; a scalar is no collection
+                let empty = matches!(&collection.value, Value::Seq(i) if i.is_empty())
+                    || matches!(&collection.value, Value::Map(e) if e.is_empty());
+                if !pairs.is_empty() || empty {
                     return pairs
                         .into_iter()
                         .map(|(k, v)| {
@@ -890,6 +917,10 @@ impl<'a> Module<'a> {
 
     fn expr(&self, e: &Expression, at: &At) -> Node {
         let span = self.span(e, at);
+        self.work.set(self.work.get() + 1);
+        if self.work.get() > WORK_LIMIT || at.following.len() > MAX_REFERENCE_DEPTH {
+            return unevaluated(&e.to_string(), "too large or too deep to evaluate", span);
+        }
         match e {
             Expression::Null(_) => scalar("", Style::Plain, span),
             Expression::Bool(b) => scalar(b.value().to_string(), Style::Plain, span),
@@ -1106,6 +1137,11 @@ impl<'a> Module<'a> {
                     ),
                 }
             }
+            ("path", ["root"] | ["cwd"]) if all_attrs && self.called => unevaluated(
+                &e.to_string(),
+                "the root module's folder, which for a called module stagegate does not know",
+                span,
+            ),
             ("path", ["module"]) | ("path", ["root"]) if all_attrs => {
                 scalar(self.dir.as_str(), Style::Quoted, span)
             }

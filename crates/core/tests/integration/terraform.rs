@@ -577,3 +577,60 @@ fn a_decoy_does_not_stand_in_for_a_project_of_unknown_name() {
         r.violations
     );
 }
+
+/// Hostile modules end quickly and fail closed: locals that double at every step, a long
+/// chain of references, a count past the instances read, `for_each` over a scalar,
+/// `path.root` in a called module, and a called module's own tfvars (Terraform reads only
+/// the root's).
+#[test]
+fn hostile_modules_end_and_fail_closed() {
+    let mut locals = String::from("locals {\n  l0 = \"x\"\n");
+    for i in 1..=40 {
+        locals.push_str(&format!("  l{i} = [local.l{p}, local.l{p}]\n", p = i - 1));
+    }
+    for i in 0..200 {
+        locals.push_str(&format!("  c{i} = local.c{}\n", i + 1));
+    }
+    locals.push_str("  c200 = 1\n}\n");
+    let text = pipeline("length(local.l40)", &locals);
+    let r = check(&[("m/main.tf", &text), ("m/build.tf", PROJECT)]);
+    assert!(
+        unverifiable(&r).iter().any(|m| m.contains("run order")),
+        "{:#?}",
+        r.violations
+    );
+    let text = pipeline("local.c0", &locals);
+    let r = check(&[("m/main.tf", &text), ("m/build.tf", PROJECT)]);
+    assert!(
+        unverifiable(&r)
+            .iter()
+            .any(|m| m.contains("too large or too deep")),
+        "{:#?}",
+        r.violations
+    );
+    // a count past the instances read, or for_each over a scalar: one unknown instance
+    for meta in ["count = 65", "for_each = \"x\""] {
+        let project = PROJECT.replacen(
+            "name = \"app-build\"",
+            &format!("{meta}\n  name = \"app-build\""),
+            1,
+        );
+        let (ws, _) = linter().model_sources([("m/build.tf", project.as_str())]);
+        assert_eq!(ws.projects.len(), 1, "{meta}");
+    }
+    // path.root in a called module; a tfvars file beside a called module is not read
+    let child = "variable \"spec\" {\n  default = \"ci/buildspec.yml\"\n}\nresource \"aws_codebuild_project\" \"b\" {\n  name = \"b\"\n  source {\n    type      = \"CODEPIPELINE\"\n    buildspec = var.spec\n  }\n}\nresource \"aws_codebuild_project\" \"r\" {\n  name = \"r\"\n  source {\n    type      = \"CODEPIPELINE\"\n    buildspec = file(\"${path.root}/x.yml\")\n  }\n}\n";
+    let (ws, _) = linter().model_sources([
+        ("main.tf", "module \"c\" {\n  source = \"./c\"\n}\n"),
+        ("c/main.tf", child),
+        ("c/terraform.tfvars", "spec = \"other.yml\"\n"),
+    ]);
+    let by = |n: &str| {
+        ws.projects
+            .values()
+            .find(|p| p.name.as_deref() == Some(n))
+            .unwrap()
+    };
+    assert_eq!(by("b").buildspec.path.as_deref(), Some("ci/buildspec.yml"));
+    assert_eq!(by("r").buildspec.kind, "unresolved");
+}
