@@ -452,6 +452,7 @@ pub(crate) const TERRAFORM_VALUE: &str = "__TF_VALUE__";
 
 fn terraform_unknown(part: &Node) -> bool {
     part.get(crate::parse::UNEVALUATED).is_some()
+        || part.get(crate::parse::TERRAFORM_FILE).is_some()
         || part
             .get("Ref")
             .and_then(Node::as_str)

@@ -1007,6 +1007,11 @@ impl<'a> Module<'a> {
             let text: String = parts.iter().filter_map(Node::as_str).collect();
             return scalar(text, Style::Quoted, span);
         }
+        // `"${x}"` is `x` itself, as HCL reads it (a `file()` stays a file)
+        let elements: Vec<&Element> = t.iter().collect();
+        if let ([only], [Element::Interpolation(_)]) = (parts.as_slice(), elements.as_slice()) {
+            return only.clone();
+        }
         let list = Node {
             value: Value::Seq(parts),
             span,
@@ -1389,7 +1394,7 @@ fn evaluated(node: &Node) -> bool {
         Value::Seq(items) => items.iter().all(evaluated),
         Value::Map(entries) => entries
             .iter()
-            .all(|e| !(e.key == UNEVALUATED || e.key == "Ref" || e.key.starts_with("Fn::")) && evaluated(&e.value)),
+            .all(|e| !(e.key == UNEVALUATED || e.key == FILE || e.key == "Ref" || e.key.starts_with("Fn::")) && evaluated(&e.value)),
     }
 }
 

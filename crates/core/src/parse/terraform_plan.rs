@@ -87,6 +87,22 @@ impl Values<'_> {
             .collect()
     }
 
+    /// A block or map the plan marks unknown as a whole (`after_unknown.stage: true`, a
+    /// dynamic block over a computed value): unevaluated, never absent.
+    fn unknown_whole(
+        &self,
+        values: &Node,
+        unknown: Option<&Node>,
+        tf: &str,
+        cfn: &str,
+    ) -> Option<Entry> {
+        let marked = unknown.and_then(|u| u.get(tf)).and_then(Node::as_str) == Some("true");
+        marked.then(|| {
+            let span = values.entry(tf).map_or(values.span, |e| e.key_span);
+            entry(cfn, span, unknown_value(self.address, tf, span))
+        })
+    }
+
     /// A block list (`stage`, `action`) under its CloudFormation name, each item made by
     /// `item` with the item's own unknown marks.
     fn blocks(
@@ -97,6 +113,9 @@ impl Values<'_> {
         cfn: &str,
         item: impl Fn(&Node, Option<&Node>) -> Node,
     ) -> Option<Entry> {
+        if let Some(e) = self.unknown_whole(values, unknown, tf, cfn) {
+            return Some(e);
+        }
         let e = values.entry(tf)?;
         let marks = unknown.and_then(|u| u.get(tf));
         let items = e
@@ -118,6 +137,9 @@ impl Values<'_> {
         cfn: &str,
         item: impl Fn(&Node, Option<&Node>) -> Node,
     ) -> Option<Entry> {
+        if let Some(e) = self.unknown_whole(values, unknown, tf, cfn) {
+            return Some(e);
+        }
         let e = values.entry(tf)?;
         let first = e.value.items().first()?;
         let marks = unknown
@@ -194,7 +216,9 @@ impl Values<'_> {
         if let Some(first) = types.first() {
             out.push(entry("ActionTypeId", first.key_span, map(types, a.span)));
         }
-        if let Some(config) = a.entry("configuration") {
+        if let Some(e) = self.unknown_whole(a, u, "configuration", "Configuration") {
+            out.push(e);
+        } else if let Some(config) = a.entry("configuration") {
             let marks = u.and_then(|u| u.get("configuration"));
             let mut entries: Vec<Entry> = config.value.entries().to_vec();
             for (key, mark) in marks.map(Node::entries).unwrap_or_default().iter().map(|e| (&e.key, &e.value)) {
@@ -224,31 +248,15 @@ impl Values<'_> {
         let source = |s: &Node, su: Option<&Node>| {
                         map(self.attrs(s, su, names::SOURCE), s.span)
         };
-        // a single block is a list of one in the plan
-        let first = |tf: &str| -> Option<(Span, &Node, Option<&Node>)> {
-            let e = v.entry(tf)?;
-            let item = e.value.items().first()?;
-            let marks = u.and_then(|u| u.get(tf)).and_then(|m| m.items().first());
-            Some((e.key_span, item, marks))
-        };
-        if let Some((key_span, s, su)) = first("source") {
-            p.push(entry("Source", key_span, source(s, su)));
-        }
+        p.extend(self.single(v, u, "source", "Source", source));
         p.extend(self.blocks(v, u, "secondary_sources", "SecondarySources", source));
-        if let Some((key_span, env, eu)) = first("environment") {
-            let mut e = self.attrs(
-                env,
-                eu,
-                names::ENVIRONMENT,
-            );
+        p.extend(self.single(v, u, "environment", "Environment", |env, eu| {
+            let mut e = self.attrs(env, eu, names::ENVIRONMENT);
             e.extend(self.blocks(env, eu, "environment_variable", "EnvironmentVariables", |var, vu| {
-                map(
-                    self.attrs(var, vu, names::ENV_VAR),
-                    var.span,
-                )
+                map(self.attrs(var, vu, names::ENV_VAR), var.span)
             }));
-            p.push(entry("Environment", key_span, map(e, env.span)));
-        }
+            map(e, env.span)
+        }));
         map(p, v.span)
     }
 }

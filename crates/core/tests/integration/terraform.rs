@@ -634,3 +634,43 @@ fn hostile_modules_end_and_fail_closed() {
     assert_eq!(by("b").buildspec.path.as_deref(), Some("ci/buildspec.yml"));
     assert_eq!(by("r").buildspec.kind, "unresolved");
 }
+
+/// A plan block that is unknown as a whole is unknown, not absent; `"${file(...)}"` is
+/// the file itself, as HCL reads a template of one interpolation.
+#[test]
+fn whole_unknowns_in_plans_and_interpolated_files() {
+    let dir = repo_root().join("fixtures/e2e/terraform-plan");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("plan.json")).unwrap()).unwrap();
+    plan["planned_values"]["root_module"]["resources"][2]["values"]
+        .as_object_mut()
+        .unwrap()
+        .remove("stage");
+    plan["resource_changes"][0]["change"]["after_unknown"]["stage"] = serde_json::json!(true);
+    let r = linter().check_sources([("plan.json", plan.to_string())]);
+    assert!(
+        unverifiable(&r)
+            .iter()
+            .any(|m| m.contains("stages of pipeline")),
+        "{:#?}",
+        r.violations
+    );
+    let dir = repo_root().join("fixtures/e2e/terraform-file-buildspec");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let codebuild = read("codebuild.tf").replace(
+        "file(\"${path.module}/platform/sca-buildspec.yml\")",
+        "\"${file(\"${path.module}/platform/sca-buildspec.yml\")}\"",
+    );
+    assert!(codebuild.contains("\"${file("));
+    let r = linter().check_sources([
+        ("m/codebuild.tf".to_string(), codebuild),
+        ("m/pipeline.tf".to_string(), read("pipeline.tf")),
+        ("m/variables.tf".to_string(), read("variables.tf")),
+        ("m/buildspec.yaml".to_string(), read("buildspec.yaml")),
+        (
+            "m/platform/sca-buildspec.yml".to_string(),
+            read("platform/sca-buildspec.yml"),
+        ),
+    ]);
+    assert!(r.active().next().is_none(), "{:#?}", r.violations);
+}
