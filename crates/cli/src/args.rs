@@ -27,7 +27,15 @@ pub enum Command {
         policies: PolicyArgs,
     },
     /// Sweep many workspaces (repositories, account dumps) in parallel.
-    Audit(AuditArgs),
+    Audit(Box<AuditArgs>),
+    /// Read pipelines and CodeBuild projects from live accounts into a folder that
+    /// `audit` reads.
+    #[cfg(feature = "aws")]
+    Collect {
+        /// Where from.
+        #[command(subcommand)]
+        source: CollectSource,
+    },
     /// Combine shard reports (`audit --format json`) into one.
     Merge {
         /// Shard reports.
@@ -120,12 +128,83 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Sources `collect` reads.
+#[cfg(feature = "aws")]
+#[derive(Debug, Subcommand)]
+pub enum CollectSource {
+    /// CodePipeline and CodeBuild of AWS accounts and regions, through the AWS SDK:
+    /// `get-pipeline` and `batch-get-projects` dumps, one folder per account and region,
+    /// and a manifest of what was read and what failed.
+    Aws(CollectAwsArgs),
+}
+
+/// `collect aws` options.
+#[cfg(feature = "aws")]
+#[derive(Debug, clap::Args)]
+pub struct CollectAwsArgs {
+    /// The collection's folder (created, or empty); its files are readable by you alone.
+    #[arg(long, short, value_name = "DIR")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Which accounts and regions to read, and how to enter them.
+#[cfg(feature = "aws")]
+#[derive(Debug, Clone, clap::Args)]
+pub struct AwsArgs {
+    /// Regions to read in each account, or `all` for each account's enabled regions
+    /// (`account:ListRegions`) [default: the configured region].
+    #[arg(long, value_name = "R,...|all", value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// Accounts to read [default: the credentials' own].
+    #[arg(
+        long,
+        value_name = "ID,...",
+        value_delimiter = ',',
+        conflicts_with = "org"
+    )]
+    pub accounts: Vec<String>,
+    /// Every ACTIVE account of the organization (`organizations:ListAccounts`).
+    #[arg(long)]
+    pub org: bool,
+    /// The role to assume in each account other than the credentials' own.
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// The external id the role's trust policy asks for.
+    #[arg(long, value_name = "ID", requires = "role_name")]
+    pub external_id: Option<String>,
+    /// The session name of the assumed roles, as CloudTrail shows it.
+    #[arg(long, value_name = "NAME", default_value = "stagegate-collect")]
+    pub session_name: String,
+    /// A profile of the shared AWS config.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Account-and-region scopes read at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub scopes_at_once: usize,
+}
+
 /// `audit` options.
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
     /// Folders to sweep.
-    #[arg(required = true)]
+    #[cfg_attr(feature = "aws", arg(required_unless_present = "aws"))]
+    #[cfg_attr(not(feature = "aws"), arg(required = true))]
     pub roots: Vec<PathBuf>,
+    /// Read live AWS accounts (as `collect aws` does) and audit each account and region as
+    /// soon as it is read.
+    #[cfg(feature = "aws")]
+    #[arg(long, conflicts_with_all = ["roots", "workspace_per_dir", "shard"])]
+    pub aws: bool,
+    /// With --aws: the folder to collect into [default: a new folder in the system's
+    /// temporary folder, named on standard error]; it is kept, since findings point into it.
+    #[cfg(feature = "aws")]
+    #[arg(long, value_name = "DIR", requires = "aws")]
+    pub collect_dir: Option<PathBuf>,
+    #[cfg(feature = "aws")]
+    #[command(flatten)]
+    pub live: AwsArgs,
     /// Each immediate subfolder of a ROOT is one workspace (default: detect git
     /// repositories and folders of API dumps).
     #[arg(long)]

@@ -45,11 +45,19 @@ struct Totals {
     written: usize,
 }
 
+/// The workspaces of a sweep.
+pub enum Targets {
+    /// Found under these folders before the sweep starts.
+    Roots(Vec<std::path::PathBuf>, Split),
+    /// Arriving while the sweep runs (scopes of a live collection); no bar of its own, as
+    /// the collection shows one.
+    Stream(Box<dyn Iterator<Item = Target> + Send>),
+}
+
 /// Options of one sweep.
 pub struct Sweep<'a> {
     pub linter: &'a Linter,
-    pub roots: Vec<std::path::PathBuf>,
-    pub split: Split,
+    pub targets: Targets,
     pub jobs: usize,
     pub shard: Option<(usize, usize)>,
     pub format: AuditFormat,
@@ -76,8 +84,7 @@ fn rate(state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write) {
 pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::CliError> {
     let Sweep {
         linter,
-        roots,
-        split,
+        targets,
         jobs,
         shard,
         format,
@@ -91,14 +98,18 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::Cli
         baseline: Mutex::new(baseline),
         baseline_file,
     };
-    let mut targets = audit::targets(&roots, split);
+    let (targets, stream) = match targets {
+        Targets::Roots(roots, split) => (audit::targets(&roots, split), None),
+        Targets::Stream(stream) => (Vec::new(), Some(stream)),
+    };
+    let mut targets = targets;
     let all_targets = targets.len();
     if let Some((k, n)) = shard {
         targets = audit::shard(targets, k, n);
     }
     let total = targets.len();
     // a bar for people watching; logs and pipes get nothing extra
-    let progress = std::io::stderr().is_terminal().then(|| {
+    let progress = (stream.is_none() && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
         bar.set_style(
             indicatif::ProgressStyle::with_template(
@@ -116,13 +127,16 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::Cli
         ..Totals::default()
     });
     if s.format == AuditFormat::Json {
-        // what a merge needs to tell a complete set of shards from a partial one
+        // what a merge needs to tell a complete set of shards from a partial one; a
+        // stream's count is known at its end, and written there
         let mut head = json!({
             "version": 1,
             "kind": "audit",
             "tool": crate::render::json::TOOL,
-            "targets": total,
         });
+        if stream.is_none() {
+            head["targets"] = json!(total);
+        }
         if let Some((k, n)) = shard {
             head["shard"] = json!({"index": k, "count": n, "of_targets": all_targets});
         }
@@ -135,23 +149,24 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::Cli
         .map_err(io)?;
     }
     let write_error = Mutex::new(None::<String>);
-    // names are unique in a sweep: each workspace's place in the output
-    let order: std::collections::HashMap<&str, usize> = targets
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.name.as_str(), i))
-        .collect();
-    if order.len() != targets.len() {
+    // names are unique in a sweep
+    let names: std::collections::HashSet<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+    if names.len() != targets.len() {
         return Err("internal: two workspaces of the sweep share a name".into());
     }
-    audit::sweep(linter, &targets, jobs, |target, report| {
-        let result = match order.get(target.name.as_str()) {
-            Some(&index) => handle(&s, index, target, report, &out, &totals),
-            // a target of no known place would never be written: fail, never drop it
-            None => Err(format!(
-                "internal: workspace {} has no place in the output",
+    let seen = Mutex::new(std::collections::HashSet::<String>::new());
+    let sink = |index: usize, target: &Target, report: Report| {
+        let unique = seen
+            .lock()
+            .map(|mut seen| seen.insert(target.name.clone()))
+            .unwrap_or(false);
+        let result = if unique {
+            handle(&s, index, target, report, &out, &totals)
+        } else {
+            Err(format!(
+                "internal: workspace {} is twice in the sweep",
                 target.name
-            )),
+            ))
         };
         if let Err(e) = result {
             if let Ok(mut slot) = write_error.lock() {
@@ -161,7 +176,12 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::Cli
         if let Some(bar) = &progress {
             bar.inc(1);
         }
-    })?;
+    };
+    let streamed = stream.is_some();
+    match stream {
+        Some(stream) => audit::sweep_stream(linter, stream, jobs, sink)?,
+        None => audit::sweep_stream(linter, targets.into_iter(), jobs, sink)?,
+    }
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -179,7 +199,12 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::Cli
     match s.format {
         AuditFormat::Json => {
             let summary = summary_json(&t, s.with_baseline, &fixed);
-            writeln!(out, "],\"summary\":{summary}}}").map_err(io)?;
+            if streamed {
+                let n = t.workspaces;
+                writeln!(out, "],\"targets\":{n},\"summary\":{summary}}}").map_err(io)?;
+            } else {
+                writeln!(out, "],\"summary\":{summary}}}").map_err(io)?;
+            }
         }
         AuditFormat::Jsonl => {}
         AuditFormat::Sarif => {

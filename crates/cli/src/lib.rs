@@ -9,6 +9,8 @@ mod alloc;
 mod args;
 mod audit;
 mod baseline;
+#[cfg(feature = "aws")]
+mod collect;
 mod man;
 mod render;
 mod run;

@@ -110,7 +110,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             write_stdout(&render::explain(policy))
         }
         Command::Test(t) => run_test(t),
-        Command::Audit(a) => run_audit(a),
+        Command::Audit(a) => run_audit(*a),
+        #[cfg(feature = "aws")]
+        Command::Collect {
+            source: crate::args::CollectSource::Aws(c),
+        } => crate::collect::collect(&c),
         Command::Merge { reports, output } => {
             let text = crate::audit::merge(&reports)?;
             match output {
@@ -630,31 +634,43 @@ fn run_audit(a: crate::args::AuditArgs) -> Result<ExitCode, CliError> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
+    let split = if a.workspace_per_dir {
+        stagegate::audit::Split::PerDir
+    } else {
+        stagegate::audit::Split::Detect
+    };
+    #[cfg(feature = "aws")]
+    if a.aws {
+        return crate::collect::audit(&a, &linter, baseline, out);
+    }
+    #[cfg(feature = "aws")]
+    crate::collect::refuse_live_options(&a.live)?;
     let (worst, incomplete) = crate::audit::run(crate::audit::Sweep {
         linter: &linter,
-        roots: a.roots.clone(),
-        split: if a.workspace_per_dir {
-            stagegate::audit::Split::PerDir
-        } else {
-            stagegate::audit::Split::Detect
-        },
+        targets: crate::audit::Targets::Roots(a.roots.clone(), split),
         jobs: a.jobs,
         shard: a.shard,
         format: a.format,
         baseline,
         out,
     })?;
+    Ok(audit_exit(incomplete, a.fail_on, worst))
+}
+
+/// `audit`'s exit code: 2 when a workspace could not be fully checked, 1 when a new finding
+/// reaches `fail_on`, else 0.
+pub(crate) fn audit_exit(incomplete: bool, fail_on: FailOn, worst: Option<Severity>) -> ExitCode {
     if incomplete {
-        return Ok(ExitCode::from(2));
+        return ExitCode::from(2);
     }
-    let threshold = match a.fail_on {
+    let threshold = match fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Note => Some(Severity::Note),
         FailOn::Never => None,
     };
-    Ok(match (threshold, worst) {
+    match (threshold, worst) {
         (Some(t), Some(w)) if w >= t => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
-    })
+    }
 }

@@ -14,6 +14,9 @@ pub struct Target {
     pub name: String,
     /// Folders below `path` that are workspaces of their own, left out of this one.
     pub exclude: Vec<PathBuf>,
+    /// What is known to be missing from it before it is checked (a scope of a collection
+    /// that could not be read whole): each is a problem of its report, so it is incomplete.
+    pub problems: Vec<String>,
 }
 
 /// How targets are found under each root.
@@ -78,6 +81,23 @@ pub fn targets(roots: &[PathBuf], split: Split) -> Vec<Target> {
                 (true, false) => format!("{label}/{rel}"),
             }
         };
+        match crate::collection::Manifest::load(root) {
+            Ok(Some(manifest)) => {
+                collection_targets(&mut out, root, &manifest, name_of);
+                continue;
+            }
+            Ok(None) => {}
+            Err(message) => {
+                // a collection whose manifest does not read cannot say what it misses
+                out.push(Target {
+                    name: name_of(root),
+                    path: root.clone(),
+                    exclude: Vec::new(),
+                    problems: vec![message],
+                });
+                continue;
+            }
+        }
         match split {
             Split::PerDir => {
                 let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
@@ -110,6 +130,74 @@ pub fn targets(roots: &[PathBuf], split: Split) -> Vec<Target> {
     out
 }
 
+/// The workspaces of a collection: one per scope of its manifest, whatever else the folder
+/// holds, and one per account that failed outside its regions (its folder, less its scopes).
+fn collection_targets(
+    out: &mut Vec<Target>,
+    root: &Path,
+    manifest: &crate::collection::Manifest,
+    name_of: impl Fn(&Path) -> String,
+) {
+    let mut by_folder: std::collections::BTreeMap<PathBuf, Vec<String>> = Default::default();
+    for s in &manifest.scopes {
+        let t = scope_target(root, s);
+        by_folder.entry(t.path).or_default().extend(t.problems);
+    }
+    let mut outside: std::collections::BTreeMap<PathBuf, Vec<String>> = Default::default();
+    if manifest.finished.is_none() {
+        outside.entry(root.to_path_buf()).or_default().push(
+            "the collection did not finish (its sweep was interrupted, or still runs): \
+             what it holds may not be all there is"
+                .to_string(),
+        );
+    }
+    for f in &manifest.failures {
+        let folder = match (&f.account, &f.region) {
+            (Some(a), Some(r)) => root.join(a).join(r),
+            (Some(a), None) => root.join(a),
+            _ => root.to_path_buf(),
+        };
+        match by_folder.get_mut(&folder) {
+            Some(problems) => problems.push(f.describe()),
+            None => outside.entry(folder).or_default().push(f.describe()),
+        }
+    }
+    for (path, problems) in outside {
+        let exclude = by_folder
+            .keys()
+            .filter(|f| f.starts_with(&path))
+            .cloned()
+            .collect();
+        out.push(Target {
+            name: name_of(&path),
+            path,
+            exclude,
+            problems,
+        });
+    }
+    out.extend(by_folder.into_iter().map(|(path, problems)| Target {
+        name: name_of(&path),
+        path,
+        exclude: Vec::new(),
+        problems,
+    }));
+}
+
+/// The workspace of one scope of the collection at `root`, named by its folder: what an
+/// audit checks as soon as the scope is written.
+pub fn scope_target(root: &Path, scope: &crate::collection::Scope) -> Target {
+    Target {
+        name: scope.folder.clone(),
+        path: root.join(&scope.folder),
+        exclude: Vec::new(),
+        problems: scope
+            .failures
+            .iter()
+            .map(crate::collection::Failure::describe)
+            .collect(),
+    }
+}
+
 /// Adds the workspaces `found` below `root`, and the root itself (less them) first when
 /// `with_root`.
 fn push_targets(
@@ -124,12 +212,14 @@ fn push_targets(
             name: name_of(root),
             path: root.to_path_buf(),
             exclude: found.clone(),
+            problems: Vec::new(),
         });
     }
     out.extend(found.into_iter().map(|p| Target {
         name: name_of(&p),
         path: p,
         exclude: Vec::new(),
+        problems: Vec::new(),
     }));
 }
 
@@ -231,6 +321,16 @@ pub fn sweep<F>(linter: &Linter, targets: &[Target], jobs: usize, sink: F) -> Re
 where
     F: Fn(&Target, Report) + Sync + Send,
 {
+    sweep_stream(linter, targets.iter().cloned(), jobs, |_, t, r| sink(t, r))
+}
+
+/// [`sweep`] over targets that arrive while the sweep runs (scopes of a live collection as
+/// each is written): `sink` gets each target's place in the order they arrived.
+pub fn sweep_stream<I, F>(linter: &Linter, targets: I, jobs: usize, sink: F) -> Result<(), Error>
+where
+    I: Iterator<Item = Target> + Send,
+    F: Fn(usize, &Target, Report) + Sync + Send,
+{
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
@@ -240,16 +340,36 @@ where
     // each thread takes the next target in order (not a half of the list each), so
     // workspaces finish close to their order and a sink that writes in order holds few
     pool.install(|| {
-        targets.iter().par_bridge().for_each(|t| {
-            sink(t, check_target(linter, t));
+        targets.enumerate().par_bridge().for_each(|(i, t)| {
+            let report = check_target(linter, &t);
+            sink(i, &t, report);
         });
     });
     Ok(())
 }
 
 /// Checks one target with its own `.stagegate.yaml` when it has one (unused waivers noted).
-/// A configuration that does not load is a problem of that workspace, not of the sweep.
+/// A configuration that does not load is a problem of that workspace, not of the sweep;
+/// so is each of the target's known [`problems`](Target::problems).
 pub fn check_target(linter: &Linter, target: &Target) -> Report {
+    let mut report = if target.problems.is_empty() || target.path.exists() {
+        check_configured(linter, target)
+    } else {
+        // nothing was written for it: its problems say why
+        Report::default()
+    };
+    report
+        .errors
+        .extend(target.problems.iter().map(|message| crate::Problem {
+            message: message.clone(),
+            location: None,
+            related: Vec::new(),
+        }));
+    report.summary.errors = report.errors.len();
+    report
+}
+
+fn check_configured(linter: &Linter, target: &Target) -> Report {
     let config_path = [".stagegate.yaml", ".stagegate.yml"]
         .iter()
         .map(|n| target.path.join(n))
@@ -284,6 +404,7 @@ mod tests {
     fn t(name: &str) -> Target {
         Target {
             exclude: Vec::new(),
+            problems: Vec::new(),
             path: PathBuf::from(name),
             name: name.to_string(),
         }

@@ -61,6 +61,7 @@ macro_rules! internal {
 }
 
 pub mod audit;
+pub mod collection;
 mod date;
 mod error;
 mod fingerprint;

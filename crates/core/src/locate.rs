@@ -77,6 +77,7 @@ pub(crate) fn locate(
         ),
         redact: finding.redact.clone(),
         subject: None,
+        resource: None,
         targets: finding.at.iter().map(|t| t.source.clone()).collect(),
         waivable: policy.metadata.waivable,
         suppression: None,

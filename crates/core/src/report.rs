@@ -42,6 +42,9 @@ pub struct Violation {
     pub redact: Vec<String>,
     /// The pipeline action it is about, when it is about one.
     pub subject: Option<Subject>,
+    /// The ARN of the pipeline or CodeBuild project it is about, when its dump says
+    /// (`metadata.pipelineArn`, a project's `arn`): what a console link keys on.
+    pub resource: Option<String>,
     /// The model objects it names (file + logical path), primary first.
     #[serde(skip)]
     pub targets: Vec<crate::model::SourceRef>,

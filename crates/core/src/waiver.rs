@@ -211,6 +211,7 @@ pub(crate) fn refusal(message: String, location: Location) -> Violation {
         related: Vec::new(),
         redact: Vec::new(),
         subject: None,
+        resource: None,
         targets: Vec::new(),
         waivable: false,
         suppression: None,

@@ -48,6 +48,9 @@ pub struct FindingOut<'a> {
     location: &'a Location,
     related: &'a [stagegate::Related],
     fingerprint: &'a str,
+    /// The ARN of the pipeline or project, when its dump names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppression: Option<&'a stagegate::Suppression>,
 }
@@ -78,6 +81,7 @@ pub fn finding(v: &stagegate::Violation) -> FindingOut<'_> {
         location: &v.location,
         related: &v.related,
         fingerprint: &v.fingerprint,
+        resource: v.resource.as_deref(),
         suppression: v.suppression.as_ref(),
     }
 }

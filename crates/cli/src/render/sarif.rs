@@ -77,6 +77,14 @@ struct SarifResult {
     partial_fingerprints: Fingerprints,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<ResultProperties>,
+}
+
+/// What a result is about beyond its file: the ARN of the live resource.
+#[derive(Serialize)]
+struct ResultProperties {
+    resource: String,
 }
 
 #[derive(Serialize)]
@@ -286,6 +294,10 @@ impl SarifLog {
                         justification: s.reason.clone(),
                     })
                     .collect(),
+                properties: v
+                    .resource
+                    .clone()
+                    .map(|resource| ResultProperties { resource }),
             });
         }
         let in_target = |text: &str| match target {

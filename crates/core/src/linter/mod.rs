@@ -446,6 +446,34 @@ impl Linter {
                     )
                 })
                 .collect();
+        // the ARN of the pipeline or project that holds a place, when its dump names one
+        let resources: Vec<(&crate::model::SourceRef, &str)> = normalized
+            .workspace
+            .pipelines
+            .iter()
+            .filter_map(|p| Some((&p.source, p.arn.as_deref()?)))
+            .chain(
+                normalized
+                    .workspace
+                    .projects
+                    .values()
+                    .filter_map(|p| Some((&p.source, p.arn.as_deref()?))),
+            )
+            .collect();
+        let resource_of = |at: &crate::model::SourceRef| {
+            resources
+                .iter()
+                .filter(|(base, _)| {
+                    base.file == at.file
+                        && (at.path == base.path
+                            || at
+                                .path
+                                .strip_prefix(base.path.as_str())
+                                .is_some_and(|rest| rest.starts_with(['/', '#'])))
+                })
+                .max_by_key(|(base, _)| base.path.len())
+                .map(|(_, arn)| arn.to_string())
+        };
         let names = crate::fingerprint::Names::new(&normalized.workspace, roots);
         for finding in &findings {
             let Some(policy) = self.policies.policy(&finding.policy) else {
@@ -458,6 +486,7 @@ impl Linter {
                         .first()
                         .and_then(|t| subjects.get(&t.source))
                         .cloned();
+                    v.resource = finding.at.first().and_then(|t| resource_of(&t.source));
                     self.phase_in(&mut v);
                     report.violations.push(v);
                 }

@@ -83,6 +83,7 @@ pub(crate) fn normalize(
         pipeline_type,
         format: format.to_string(),
         region: None,
+        arn: None,
         stages,
         source: SourceRef::new(file, &super::object_path(&path)),
     });

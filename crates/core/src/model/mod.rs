@@ -173,13 +173,13 @@ pub fn normalize(
                     None => (root, PathBuf::root()),
                 };
                 codepipeline::normalize(&mut b, &file, decl, path, "api", None);
-                let region = root
+                let arn = root
                     .get("metadata")
                     .and_then(|m| m.get("pipelineArn"))
-                    .and_then(Node::as_str)
-                    .and_then(arn_region);
+                    .and_then(Node::as_str);
                 if let Some(p) = b.out.workspace.pipelines.last_mut() {
-                    p.region = region;
+                    p.region = arn.and_then(arn_region);
+                    p.arn = arn.map(str::to_string);
                 }
             }
             Kind::Codebuild => {

@@ -78,6 +78,8 @@ pub struct Pipeline {
     pub format: String,
     /// The region it lives in, when a dump says (`metadata.pipelineArn`).
     pub region: Option<String>,
+    /// Its ARN, when a dump says (`metadata.pipelineArn`).
+    pub arn: Option<String>,
     /// Stages in execution order.
     pub stages: Vec<Stage>,
     /// Where the pipeline is written (file and path): findings about it point here.

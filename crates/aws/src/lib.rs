@@ -1,0 +1,486 @@
+//! Reads CodePipeline and CodeBuild definitions from live AWS accounts, through the AWS
+//! SDK for Rust, and writes them as the dumps stagegate already reads: a collection (see
+//! [`stagegate::collection`]), one folder per account and region, with a manifest of what
+//! was read and what failed.
+//!
+//! Credentials come from the standard chain (environment, shared config and profiles, SSO,
+//! web identity, container and instance metadata); `AWS_ENDPOINT_URL` is honoured. Other
+//! accounts are entered by assuming a role of one name in each. Every list is paginated,
+//! the SDK's standard retries back off when throttled, and a scope that fails is recorded,
+//! never left out: an audit of the collection reports it as incomplete.
+//!
+//! ```no_run
+//! use stagegate_aws::{collect, Accounts, Options, Regions};
+//! let options = Options {
+//!     accounts: Accounts::Organization,
+//!     role_name: Some("OrganizationAccountAccessRole".into()),
+//!     regions: Regions::List(vec!["us-east-1".into(), "eu-west-1".into()]),
+//!     ..Options::new("collected")
+//! };
+//! let manifest = collect(&options, std::sync::Arc::new(|_event| {}))?;
+//! assert!(manifest.complete(), "{:?}", manifest.failures);
+//! # Ok::<(), stagegate_aws::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod calls;
+mod scope;
+mod write;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_codepipeline::config::Region;
+use calls::At;
+use stagegate::collection::{Failure, Manifest, Scope};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Which accounts a sweep reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accounts {
+    /// The account of the base credentials.
+    Caller,
+    /// These accounts (the caller's own is read with the base credentials, the others
+    /// through the role).
+    List(Vec<String>),
+    /// Every ACTIVE account of the organization (`organizations:ListAccounts`).
+    Organization,
+}
+
+/// Which regions of each account a sweep reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Regions {
+    /// The region the credential chain configures (`AWS_REGION`, the profile's).
+    Configured,
+    /// These regions.
+    List(Vec<String>),
+    /// The regions enabled in each account (`account:ListRegions`).
+    Enabled,
+}
+
+/// What to collect, and where to.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The collection's folder: created, or empty.
+    pub output: PathBuf,
+    /// Accounts to read.
+    pub accounts: Accounts,
+    /// Regions to read in each.
+    pub regions: Regions,
+    /// The role to assume in each account other than the caller's.
+    pub role_name: Option<String>,
+    /// The external id the role's trust policy asks for.
+    pub external_id: Option<String>,
+    /// The session name of the assumed roles (CloudTrail shows it).
+    pub session_name: String,
+    /// A profile of the shared config, instead of the chain's default.
+    pub profile: Option<String>,
+    /// Scopes (account and region) read at once.
+    pub scopes_at_once: usize,
+    /// Calls at once within a scope.
+    pub calls_per_scope: usize,
+    /// Attempts per call, throttled ones included (the SDK's standard backoff between).
+    pub max_attempts: u32,
+}
+
+impl Options {
+    /// Defaults: the caller's account, its configured region, 8 scopes at once, 4 calls
+    /// per scope, 8 attempts per call.
+    pub fn new(output: impl Into<PathBuf>) -> Options {
+        Options {
+            output: output.into(),
+            accounts: Accounts::Caller,
+            regions: Regions::Configured,
+            role_name: None,
+            external_id: None,
+            session_name: "stagegate-collect".into(),
+            profile: None,
+            scopes_at_once: 8,
+            calls_per_scope: 4,
+            max_attempts: 8,
+        }
+    }
+}
+
+/// Progress of a sweep, as it happens.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The accounts to read are known.
+    Accounts(usize),
+    /// An account was entered, or failed to be.
+    AccountDone,
+    /// An account's regions are known: this many scopes more.
+    Scopes(usize),
+    /// A scope listed this many pipelines.
+    Pipelines(usize),
+    /// One HTTP attempt was made.
+    Call,
+    /// The service throttled an attempt (the SDK retries it after a backoff).
+    Throttled,
+    /// A scope is written to its folder: it can be audited now.
+    ScopeDone(Scope),
+}
+
+/// Where progress goes.
+pub type Events = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// A sweep that could not start or cannot say what it covers.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The output folder, the runtime or the options.
+    #[error("{0}")]
+    Setup(String),
+    /// A call without which nothing can be read (the caller's identity, the organization's
+    /// accounts).
+    #[error("{}", .0.describe())]
+    Call(Box<Failure>),
+}
+
+/// Reads every scope the options name into `options.output` and returns the manifest
+/// (also written there). Failures of single scopes or accounts are in the manifest, not
+/// errors: check [`Manifest::complete`].
+pub fn collect(options: &Options, events: Events) -> Result<Manifest, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Setup(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(sweep(options.clone(), events))
+}
+
+fn now() -> String {
+    use aws_sdk_codepipeline::primitives::{DateTime, DateTimeFormat};
+    DateTime::from(std::time::SystemTime::now())
+        .fmt(DateTimeFormat::DateTime)
+        .unwrap_or_default()
+}
+
+/// What every account's task shares.
+struct Shared {
+    options: Options,
+    base: aws_config::SdkConfig,
+    caller_account: String,
+    partition: String,
+    events: Events,
+    scopes: tokio::sync::Semaphore,
+    manifest: Mutex<Manifest>,
+}
+
+async fn sweep(options: Options, events: Events) -> Result<Manifest, Error> {
+    write::output_dir(&options.output).map_err(Error::Setup)?;
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(calls::http_client())
+        .retry_config(
+            aws_config::retry::RetryConfig::standard().with_max_attempts(options.max_attempts),
+        );
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    let mut base = loader.load().await;
+    if base.region().is_none() {
+        if options.regions == Regions::Configured {
+            return Err(Error::Setup(
+                "no region: give --regions, or set AWS_REGION or the profile's region".into(),
+            ));
+        }
+        // STS and Organizations answer in any region; the scopes name their own
+        base = base.into_builder().region(Region::new("us-east-1")).build();
+    }
+    let none = At::default();
+    let sts = sts_client(&base, &events);
+    let identity = sts.get_caller_identity().send().await.map_err(|e| {
+        Error::Call(Box::new(calls::failure(
+            &none,
+            "sts:GetCallerIdentity",
+            None,
+            &e,
+        )))
+    })?;
+    let caller_account = identity.account().unwrap_or_default().to_string();
+    let caller = identity.arn().unwrap_or_default().to_string();
+    let partition = caller.split(':').nth(1).unwrap_or("aws").to_string();
+    let mut manifest = Manifest {
+        version: stagegate::collection::FORMAT_VERSION,
+        source: "aws".into(),
+        caller: Some(caller),
+        started: now(),
+        ..Manifest::default()
+    };
+    let accounts = match &options.accounts {
+        Accounts::Caller => vec![caller_account.clone()],
+        Accounts::List(ids) => {
+            let mut ids = ids.clone();
+            ids.sort();
+            ids.dedup();
+            ids
+        }
+        Accounts::Organization => organization_accounts(&base, &events, &mut manifest).await?,
+    };
+    // an interrupted sweep leaves this one: no end, so an audit calls it incomplete
+    write::manifest(&options.output, &manifest).map_err(Error::Setup)?;
+    events(Event::Accounts(accounts.len()));
+    let shared = Arc::new(Shared {
+        scopes: tokio::sync::Semaphore::new(options.scopes_at_once.max(1)),
+        options,
+        base,
+        caller_account,
+        partition,
+        events,
+        manifest: Mutex::new(manifest),
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    for account in accounts {
+        let shared = Arc::clone(&shared);
+        tasks.spawn(async move { read_account(&shared, account).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        if done.is_err() {
+            return Err(Error::Setup(
+                "an account's read stopped before it ended".into(),
+            ));
+        }
+    }
+    let mut manifest = shared
+        .manifest
+        .lock()
+        .map_err(|_| Error::Setup("manifest lock".into()))?
+        .clone();
+    manifest
+        .scopes
+        .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+    manifest.finished = Some(now());
+    write::manifest(&shared.options.output, &manifest).map_err(Error::Setup)?;
+    Ok(manifest)
+}
+
+fn sts_client(config: &aws_config::SdkConfig, events: &Events) -> aws_sdk_sts::Client {
+    let conf = aws_sdk_sts::config::Builder::from(config)
+        .interceptor(calls::Counter {
+            events: Arc::clone(events),
+        })
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
+}
+
+/// The organization's ACTIVE accounts; the others are noted in the manifest.
+async fn organization_accounts(
+    base: &aws_config::SdkConfig,
+    events: &Events,
+    manifest: &mut Manifest,
+) -> Result<Vec<String>, Error> {
+    use aws_sdk_organizations::types::{AccountState, AccountStatus};
+    let conf = aws_sdk_organizations::config::Builder::from(base)
+        .interceptor(calls::Counter {
+            events: Arc::clone(events),
+        })
+        .build();
+    let client = aws_sdk_organizations::Client::from_conf(conf);
+    let mut pages = client.list_accounts().into_paginator().send();
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            Error::Call(Box::new(calls::failure(
+                &At::default(),
+                "organizations:ListAccounts",
+                None,
+                &e,
+            )))
+        })?;
+        for a in page.accounts() {
+            let Some(id) = a.id() else { continue };
+            // `State` replaces `Status`; either says whether the account is in use
+            let (active, said) = match (a.state(), a.status()) {
+                (Some(s), _) => (*s == AccountState::Active, s.as_str().to_string()),
+                (None, Some(s)) => (*s == AccountStatus::Active, s.as_str().to_string()),
+                (None, None) => (false, "no state".to_string()),
+            };
+            if active {
+                ids.push(id.to_string());
+            } else {
+                manifest
+                    .skipped
+                    .push(format!("account {id}: {said}, not read"));
+            }
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Enters one account, finds its regions and reads each.
+async fn read_account(shared: &Arc<Shared>, account: String) {
+    let at = At {
+        account: Some(account.clone()),
+        region: None,
+    };
+    let entered = enter(shared, &account, &at).await;
+    (shared.events)(Event::AccountDone);
+    let config = match entered {
+        Ok(config) => config,
+        Err(failure) => return record_failure(shared, failure),
+    };
+    let regions = match &shared.options.regions {
+        Regions::List(list) => {
+            let mut list = list.clone();
+            list.sort();
+            list.dedup();
+            list
+        }
+        Regions::Configured => config.region().map(|r| r.to_string()).into_iter().collect(),
+        Regions::Enabled => match enabled_regions(&config, &shared.events).await {
+            Ok(list) => list,
+            Err(e) => {
+                return record_failure(shared, calls::failure(&at, "account:ListRegions", None, &e))
+            }
+        },
+    };
+    (shared.events)(Event::Scopes(regions.len()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for region in regions {
+        let shared = Arc::clone(shared);
+        let config = config.clone();
+        let account = account.clone();
+        tasks.spawn(async move {
+            let Ok(_permit) = shared.scopes.acquire().await else {
+                return;
+            };
+            let regional = config
+                .into_builder()
+                .region(Region::new(region.clone()))
+                .build();
+            let counter = calls::Counter {
+                events: Arc::clone(&shared.events),
+            };
+            let clients = Arc::new(scope::Clients {
+                codepipeline: aws_sdk_codepipeline::Client::from_conf(
+                    aws_sdk_codepipeline::config::Builder::from(&regional)
+                        .interceptor(counter.clone())
+                        .build(),
+                ),
+                codebuild: aws_sdk_codebuild::Client::from_conf(
+                    aws_sdk_codebuild::config::Builder::from(&regional)
+                        .interceptor(counter)
+                        .build(),
+                ),
+            });
+            let done = scope::collect(
+                &shared.options.output,
+                &shared.partition,
+                &account,
+                &region,
+                clients,
+                shared.options.calls_per_scope,
+                &shared.events,
+            )
+            .await;
+            if let Ok(mut m) = shared.manifest.lock() {
+                m.scopes.push(done.clone());
+            }
+            (shared.events)(Event::ScopeDone(done));
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+fn record_failure(shared: &Shared, failure: Failure) {
+    if let Ok(mut m) = shared.manifest.lock() {
+        m.failures.push(failure);
+    }
+}
+
+/// The configuration that reads `account`: the base one for the caller's own account,
+/// else the role's, once `sts:AssumeRole` has been seen to work.
+async fn enter(shared: &Shared, account: &str, at: &At) -> Result<aws_config::SdkConfig, Failure> {
+    if account == shared.caller_account {
+        return Ok(shared.base.clone());
+    }
+    let valid = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    if !valid {
+        return Err(calls::local_failure(
+            at,
+            "sts:AssumeRole",
+            None,
+            "InvalidAccountId",
+            "an account id is 12 digits".into(),
+        ));
+    }
+    let Some(role_name) = &shared.options.role_name else {
+        return Err(calls::local_failure(
+            at,
+            "sts:AssumeRole",
+            None,
+            "NoRole",
+            format!(
+                "the base credentials belong to account {}: give --role-name to enter others",
+                shared.caller_account
+            ),
+        ));
+    };
+    let role_arn = format!("arn:{}:iam::{account}:role/{role_name}", shared.partition);
+    // one call to see that the role can be assumed, so that a refusal names the role
+    let mut probe = sts_client(&shared.base, &shared.events)
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name(&shared.options.session_name);
+    if let Some(id) = &shared.options.external_id {
+        probe = probe.external_id(id);
+    }
+    probe
+        .send()
+        .await
+        .map_err(|e| calls::failure(at, "sts:AssumeRole", Some(&role_arn), &e))?;
+    let mut provider = aws_config::sts::AssumeRoleProvider::builder(&role_arn)
+        .session_name(&shared.options.session_name)
+        .configure(&shared.base);
+    if let Some(id) = &shared.options.external_id {
+        provider = provider.external_id(id);
+    }
+    let provider = provider.build().await;
+    Ok(shared
+        .base
+        .clone()
+        .into_builder()
+        .credentials_provider(
+            aws_sdk_codepipeline::config::SharedCredentialsProvider::new(provider),
+        )
+        .build())
+}
+
+async fn enabled_regions(
+    config: &aws_config::SdkConfig,
+    events: &Events,
+) -> Result<
+    Vec<String>,
+    aws_sdk_account::error::SdkError<aws_sdk_account::operation::list_regions::ListRegionsError>,
+> {
+    use aws_sdk_account::types::RegionOptStatus;
+    let conf = aws_sdk_account::config::Builder::from(config)
+        .interceptor(calls::Counter {
+            events: Arc::clone(events),
+        })
+        .build();
+    let client = aws_sdk_account::Client::from_conf(conf);
+    let mut regions = Vec::new();
+    let mut pages = client
+        .list_regions()
+        .region_opt_status_contains(RegionOptStatus::Enabled)
+        .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        regions.extend(
+            page?
+                .regions()
+                .iter()
+                .filter_map(|r| r.region_name().map(str::to_string)),
+        );
+    }
+    regions.sort();
+    regions.dedup();
+    Ok(regions)
+}
+
+/// The folder `collect` writes a scope to.
+pub fn scope_folder(output: &Path, scope: &Scope) -> PathBuf {
+    output.join(&scope.folder)
+}

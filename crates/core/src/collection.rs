@@ -1,0 +1,210 @@
+//! A collection: the dumps `stagegate collect aws` writes of live accounts, one folder per
+//! account and region, and the manifest of what was read and what could not be.
+//!
+//! ```text
+//! DIR/stagegate-collection.json                  the manifest
+//! DIR/ACCOUNT/REGION/pipelines/NAME.json         get-pipeline output, one per pipeline
+//! DIR/ACCOUNT/REGION/codebuild-projects.json     batch-get-projects output, every project
+//! ```
+//!
+//! An audit of such a folder takes its workspaces from the manifest, and a scope that was
+//! not read whole is an incomplete workspace: an account that could not be entered or a
+//! region whose pipelines could not be listed never reads as an empty pass.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The manifest's file name, at the top of the collection.
+pub const MANIFEST: &str = "stagegate-collection.json";
+
+/// The manifest format this version writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What a collection holds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    /// [`FORMAT_VERSION`].
+    pub version: u32,
+    /// The source: `aws`.
+    pub source: String,
+    /// The identity the sweep started from (`sts:GetCallerIdentity` ARN), when known.
+    pub caller: Option<String>,
+    /// When the sweep started and ended (RFC 3339, UTC).
+    pub started: String,
+    /// When the sweep ended; none while it runs, or when it was interrupted (an audit then
+    /// calls the collection incomplete).
+    pub finished: Option<String>,
+    /// Every account and region read, or tried.
+    pub scopes: Vec<Scope>,
+    /// What failed outside any one region: an account that could not be entered, regions
+    /// that could not be listed. Each makes the collection incomplete.
+    pub failures: Vec<Failure>,
+    /// What was left out for a reason that is no failure (an account that is not ACTIVE).
+    pub skipped: Vec<String>,
+}
+
+/// One account and region.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Scope {
+    /// Account id.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// Its folder, relative to the collection (`ACCOUNT/REGION`).
+    pub folder: String,
+    /// Pipelines written.
+    pub pipelines: usize,
+    /// CodeBuild projects written.
+    pub projects: usize,
+    /// What could not be read here; empty when the scope was read whole.
+    pub failures: Vec<Failure>,
+    /// What was left out for a reason that is no failure (a pipeline deleted during the
+    /// sweep).
+    pub skipped: Vec<String>,
+}
+
+/// A call that failed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Failure {
+    /// Account id, when the failure is about one.
+    pub account: Option<String>,
+    /// Region, when the failure is about one.
+    pub region: Option<String>,
+    /// The IAM action of the call (`codepipeline:GetPipeline`): what a role lacking it
+    /// needs.
+    pub action: String,
+    /// What it was called on (a pipeline name, a role ARN), when not the whole scope.
+    pub resource: Option<String>,
+    /// The service's error code (`AccessDeniedException`), or the kind of failure
+    /// (`dispatch`, `timeout`).
+    pub code: String,
+    /// The service's message.
+    pub message: String,
+}
+
+impl Failure {
+    /// One line naming the scope, the call and the cause.
+    pub fn describe(&self) -> String {
+        let scope = match (&self.account, &self.region) {
+            (Some(a), Some(r)) => format!("{a}/{r}: "),
+            (Some(a), None) => format!("{a}: "),
+            (None, Some(r)) => format!("{r}: "),
+            (None, None) => String::new(),
+        };
+        let on = self
+            .resource
+            .as_ref()
+            .map_or(String::new(), |r| format!(" on {r}"));
+        let hint = if is_access_denied(&self.code) {
+            format!(" (the role needs {})", self.action)
+        } else {
+            String::new()
+        };
+        format!(
+            "{scope}{}{on} failed: {}: {}{hint}",
+            self.action, self.code, self.message
+        )
+    }
+}
+
+/// Whether an error code says the caller may not make the call.
+pub fn is_access_denied(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "AuthorizationError"
+            | "AccessDeniedForDependencyException"
+    )
+}
+
+impl Manifest {
+    /// Reads the manifest of the collection at `dir`: `Ok(None)` when `dir` holds none.
+    pub fn load(dir: &Path) -> Result<Option<Manifest>, String> {
+        let path = dir.join(MANIFEST);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let display = crate::source::display_path(&path);
+        let text =
+            crate::config::read_config_file(&path, false).map_err(|e| format!("{display}: {e}"))?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| format!("{display}: {e}"))?;
+        if manifest.version != FORMAT_VERSION {
+            return Err(format!(
+                "{display}: manifest version {} (this stagegate reads version {FORMAT_VERSION})",
+                manifest.version
+            ));
+        }
+        for s in &manifest.scopes {
+            let folder = Path::new(&s.folder);
+            let inside = folder
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !inside || s.folder.is_empty() {
+                return Err(format!(
+                    "{display}: scope folder `{}` is not a folder inside the collection",
+                    s.folder
+                ));
+            }
+        }
+        Ok(Some(manifest))
+    }
+
+    /// Whether the sweep ended, every scope was read whole and nothing failed outside them.
+    pub fn complete(&self) -> bool {
+        self.finished.is_some()
+            && self.failures.is_empty()
+            && self.scopes.iter().all(|s| s.failures.is_empty())
+    }
+}
+
+/// The ARN of a pipeline: what a console link or an inventory keys on.
+pub fn pipeline_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
+    format!("arn:{partition}:codepipeline:{region}:{account}:{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_denied_call_names_the_action_the_role_needs() {
+        let f = Failure {
+            account: Some("222233334444".into()),
+            region: Some("eu-west-1".into()),
+            action: "codepipeline:ListPipelines".into(),
+            resource: None,
+            code: "AccessDeniedException".into(),
+            message: "not authorized".into(),
+        };
+        assert_eq!(
+            f.describe(),
+            "222233334444/eu-west-1: codepipeline:ListPipelines failed: AccessDeniedException: \
+             not authorized (the role needs codepipeline:ListPipelines)"
+        );
+    }
+
+    #[test]
+    fn a_scope_folder_outside_the_collection_is_refused() {
+        let dir = std::env::temp_dir().join(format!("stagegate-manifest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut m = Manifest {
+            version: FORMAT_VERSION,
+            source: "aws".into(),
+            ..Manifest::default()
+        };
+        m.scopes.push(Scope {
+            folder: "../elsewhere".into(),
+            ..Scope::default()
+        });
+        std::fs::write(dir.join(MANIFEST), serde_json::to_string(&m).unwrap()).unwrap();
+        let err = Manifest::load(&dir).unwrap_err();
+        assert!(err.contains("not a folder inside the collection"), "{err}");
+        m.scopes[0].folder = "111122223333/eu-west-1".into();
+        std::fs::write(dir.join(MANIFEST), serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(Manifest::load(&dir).unwrap(), Some(m));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
