@@ -80,12 +80,18 @@ fn json_report_has_schema_version_1_and_relative_paths() {
             "message",
             "location",
             "related",
-            "fingerprint"
+            "fingerprint",
+            "resource"
         ]
     );
     assert_eq!(
         f["location"]["path"],
         "fixtures/e2e/get-pipeline/pipeline.json"
+    );
+    // the dump's metadata.pipelineArn: what a console link keys on
+    assert_eq!(
+        f["resource"],
+        "arn:aws:codepipeline:eu-west-1:111122223333:app-pipeline"
     );
     assert!(f["location"]["line"].as_u64().unwrap() > 1);
 }

@@ -3,7 +3,7 @@
 
 Usage:
     seed.py --endpoint http://127.0.0.1:5055 --fixtures /work/main/fixtures/e2e [--reset]
-            [--enforce-auth [--deny MEMBER:ACTION ...]]
+            [--enforce-auth [--deny MEMBER:ACTION ...] [--bar MEMBER ...]]
 
 Run it with the python of a virtual environment that has the packages of
 requirements.txt (beside this file) installed. It only talks to the given
@@ -36,7 +36,9 @@ finishes by turning moto's IAM enforcement on, for every later request:
     the actions named with --deny, e.g. --deny 2:codepipeline:ListPipelines
     makes that call fail with 403 AccessDenied in member account 2 (in every
     region: moto cannot scope a denial to a region);
-  * the closed account's access role has no policy, so everything is denied.
+  * the closed account's access role has no policy, so everything is denied;
+  * --bar 1 denies the sweeper sts:AssumeRole on member account 1's access
+    role, so that account cannot be entered at all.
 
 On success one JSON object is printed to stdout:
     {"management": "123456789012",
@@ -312,11 +314,17 @@ def policy(*statements):
 ALLOW_ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 
 
-def create_sweeper(management):
+def create_sweeper(management, barred_accounts):
+    """The sweep's user: allowed everything, but entering the barred accounts."""
+    statements = [ALLOW_ALL]
+    if barred_accounts:
+        statements.append({
+            "Effect": "Deny", "Action": "sts:AssumeRole",
+            "Resource": [f"arn:aws:iam::{a}:role/{ACCESS_ROLE}" for a in barred_accounts]})
     iam = management.client("iam")
     iam.create_user(UserName=SWEEPER_USER)
     iam.put_user_policy(UserName=SWEEPER_USER, PolicyName="allow-all",
-                        PolicyDocument=policy(ALLOW_ALL))
+                        PolicyDocument=policy(*statements))
     key = iam.create_access_key(UserName=SWEEPER_USER)["AccessKey"]
     log(f"created user {SWEEPER_USER}")
     return {"access_key_id": key["AccessKeyId"],
@@ -348,7 +356,7 @@ def parse_denials(values):
 
 # ---------------------------------------------------------------- main
 
-def seed(endpoint, fixtures_dir, enforce_auth=False, denials=None):
+def seed(endpoint, fixtures_dir, enforce_auth=False, denials=None, barred=()):
     fixtures = {kind: load_fixture(fixtures_dir, kind) for kind in FIXTURE_DIRS}
 
     management = Account(endpoint, MANAGEMENT_ACCOUNT)
@@ -381,7 +389,7 @@ def seed(endpoint, fixtures_dir, enforce_auth=False, denials=None):
         "seeded": seeded,
     }
     if enforce_auth:
-        result["sweeper"] = create_sweeper(management)
+        result["sweeper"] = create_sweeper(management, [members[n] for n in barred])
         moto_api(endpoint, "reset-auth", b"0")  # check every request from now on
         log("moto now enforces IAM permissions")
     return result
@@ -400,17 +408,22 @@ def main():
     parser.add_argument("--deny", action="append", default=[], metavar="MEMBER:ACTION",
                         help="with --enforce-auth: deny ACTION (e.g. "
                              "codepipeline:ListPipelines) in member account 1 or 2")
+    parser.add_argument("--bar", action="append", default=[], type=int, metavar="MEMBER",
+                        help="with --enforce-auth: the sweeper may not assume the access "
+                             "role of member account 1 or 2")
     args = parser.parse_args()
     endpoint = args.endpoint.rstrip("/")
-    if args.deny and not args.enforce_auth:
-        parser.error("--deny needs --enforce-auth")
+    if (args.deny or args.bar) and not args.enforce_auth:
+        parser.error("--deny and --bar need --enforce-auth")
+    if any(n not in MEMBER_NAMES for n in args.bar):
+        parser.error(f"--bar takes a member number, one of {sorted(MEMBER_NAMES)}")
 
     use_dummy_credentials()
     try:
         denials = parse_denials(args.deny)
         if args.reset:
             reset_server(endpoint)
-        result = seed(endpoint, args.fixtures, args.enforce_auth, denials)
+        result = seed(endpoint, args.fixtures, args.enforce_auth, denials, args.bar)
     except SeedError as error:
         log(f"error: {error}")
         return 1
