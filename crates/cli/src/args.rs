@@ -183,6 +183,10 @@ pub struct AwsArgs {
     /// Account-and-region scopes read at once.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub scopes_at_once: usize,
+    /// Attempts per API call, throttled ones included, with the SDK's standard backoff
+    /// between them.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
 }
 
 /// `audit` options.

@@ -57,6 +57,7 @@ fn options(args: &AwsArgs, output: PathBuf) -> Result<Options, String> {
         session_name: args.session_name.clone(),
         profile: args.profile.clone(),
         scopes_at_once: args.scopes_at_once.max(1),
+        max_attempts: args.max_attempts,
         ..Options::new(output)
     })
 }
