@@ -51,6 +51,7 @@ pub enum Targets {
     Roots(Vec<std::path::PathBuf>, Split),
     /// Arriving while the sweep runs (scopes of a live collection); no bar of its own, as
     /// the collection shows one.
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
     Stream(Box<dyn Iterator<Item = Target> + Send>),
 }
 

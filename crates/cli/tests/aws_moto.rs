@@ -6,6 +6,8 @@
 //! `STAGEGATE_MOTO_VENV` names. Without it these tests say they skipped; under CI they
 //! fail, since `.ci/run` installs it.
 #![cfg(feature = "aws")]
+// a skipped test says so on standard error
+#![allow(clippy::print_stderr)]
 
 use serde_json::Value as Json;
 use std::io::{BufRead, BufReader};
