@@ -215,6 +215,12 @@ async fn sweep(options: Options, events: Events) -> Result<Manifest, Error> {
         }
         Accounts::Organization => organization_accounts(&base, &events, &mut manifest).await?,
     };
+    if accounts.is_empty() {
+        // a sweep of nothing would pass
+        return Err(Error::Setup(
+            "the organization lists no ACTIVE account: nothing to read".into(),
+        ));
+    }
     // an interrupted sweep leaves this one: no end, so an audit calls it incomplete
     write::manifest(&options.output, &manifest).map_err(Error::Setup)?;
     events(Event::Accounts(accounts.len()));
@@ -334,6 +340,19 @@ async fn read_account(shared: &Arc<Shared>, account: String) {
             }
         },
     };
+    if regions.is_empty() {
+        // an account of no region read would pass unread
+        return record_failure(
+            shared,
+            calls::local_failure(
+                &at,
+                "account:ListRegions",
+                None,
+                "NoRegion",
+                "no region to read in this account".into(),
+            ),
+        );
+    }
     (shared.events)(Event::Scopes(regions.len()));
     let mut tasks = tokio::task::JoinSet::new();
     for region in regions {

@@ -37,7 +37,18 @@ fn exit_status(subcommand: Option<&str>) -> &'static [(&'static str, &'static st
         (
             "2",
             "A workspace could not be fully checked (its problems are in the report and the \
-             sweep went on), or bad usage.",
+             sweep went on), a scope of a live sweep or collection was not read whole, the \
+             credentials or the organization's accounts could not be read, or bad usage.",
+        ),
+    ];
+    const COLLECT: &[(&str, &str)] = &[
+        ("0", "Every account and region was read whole."),
+        (
+            "2",
+            "A scope (account and region) or an account was not read whole: each is named on \
+             standard error and in the manifest, and an audit of the collection reports it \
+             as incomplete. Also: the credentials or the organization's accounts could not \
+             be read, the output folder is not empty, or bad usage.",
         ),
     ];
     const TEST: &[(&str, &str)] = &[
@@ -65,6 +76,7 @@ fn exit_status(subcommand: Option<&str>) -> &'static [(&'static str, &'static st
         Some("audit") => AUDIT,
         Some("test") => TEST,
         Some("merge") => MERGE,
+        Some("collect") => COLLECT,
         Some(_) => OTHER,
     }
 }

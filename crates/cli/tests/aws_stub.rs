@@ -519,3 +519,54 @@ fn live_options_without_aws_and_bad_values_are_refused() {
     assert!(stderr.contains("is not empty"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_plaintext_secret_of_a_live_project_is_found_and_masked_in_every_output() {
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
+    let stub = Stub::start(|r: &Request| match r.operation.as_str() {
+        "CodePipeline_20150709.ListPipelines" => (200, json!({"pipelines": []}).to_string()),
+        "CodeBuild_20161006.ListProjects" => (200, json!({"projects": ["deploy"]}).to_string()),
+        "CodeBuild_20161006.BatchGetProjects" => {
+            let mut p = project("deploy");
+            p["environment"]["environmentVariables"] = json!([
+                {"name": "AWS_SECRET_ACCESS_KEY", "value": SECRET, "type": "PLAINTEXT"}
+            ]);
+            (
+                200,
+                json!({"projects": [p], "projectsNotFound": []}).to_string(),
+            )
+        }
+        other => (400, error("UnknownOperationException", other)),
+    });
+    let dir = temp("secret");
+    let out = stub.stagegate(&["collect", "aws", "--output", dir.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for format in ["json", "jsonl", "sarif", "summary"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_stagegate"))
+            .args(["audit", dir.to_str().unwrap(), "--format", format])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{format}: {text}");
+        assert!(
+            text.contains("codebuild-plaintext-secret"),
+            "{format}: {text}"
+        );
+        assert!(!text.contains(SECRET), "{format} shows the secret: {text}");
+    }
+    // the human report of the scope shows the line, masked
+    let scope = dir.join(ACCOUNT).join("eu-west-1");
+    let out = Command::new(env!("CARGO_BIN_EXE_stagegate"))
+        .args(["check", scope.to_str().unwrap(), "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("codebuild-plaintext-secret"), "{text}");
+    assert!(!text.contains(SECRET), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -13,8 +13,8 @@
 //!
 //! The API: [`Linter`] (built by [`LinterBuilder`]) checks a workspace and returns a
 //! [`Report`]; [`model`] holds the types policies read as `input`; [`audit`] sweeps many
-//! workspaces in parallel; [`fixtures`] is the harness behind `stagegate test`. The library
-//! never prints.
+//! workspaces in parallel; [`collection`] is the manifest of a live sweep's dumps;
+//! [`fixtures`] is the harness behind `stagegate test`. The library never prints.
 //!
 //! ```
 //! let linter = stagegate::Linter::builder().builtin_policies().build()?;
