@@ -213,6 +213,7 @@ pub(crate) fn audit(
     let progress = Arc::new(Progress::new());
     let (send, receive) = std::sync::mpsc::channel::<stagegate::audit::Target>();
     let collector = {
+        let bar = Arc::clone(&progress);
         let progress = Arc::clone(&progress);
         let dir = dir.clone();
         let send_scope = send.clone();
@@ -226,6 +227,8 @@ pub(crate) fn audit(
         });
         std::thread::spawn(move || {
             let result = stagegate_aws::collect(&options, events);
+            // cleared before the sweep's summary is written below it
+            bar.finish();
             if let Ok(manifest) = &result {
                 // what failed outside the scopes (an account not entered) is a workspace
                 // of its own, incomplete
@@ -256,7 +259,6 @@ pub(crate) fn audit(
         out,
     });
     let collected = collector.join();
-    progress.finish();
     let (worst, incomplete) = swept?;
     let manifest = match collected {
         Ok(Ok(manifest)) => manifest,

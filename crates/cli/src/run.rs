@@ -282,7 +282,21 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
         let text = read_stdin(args.max_file_size)?;
         linter.check_sources([(args.stdin_filename.clone(), text)])
     } else {
-        linter.check_paths(&args.paths)
+        let mut report = linter.check_paths(&args.paths);
+        // part of a live collection misses what its manifest says it misses
+        let missing = args
+            .paths
+            .iter()
+            .flat_map(|p| stagegate::collection::missing_from(p));
+        report
+            .errors
+            .extend(missing.map(|message| stagegate::Problem {
+                message,
+                location: None,
+                related: Vec::new(),
+            }));
+        report.summary.errors = report.errors.len();
+        report
     };
     let workspace = crate::baseline::workspace_name(&args.paths);
     if let Some(path) = &args.baseline {

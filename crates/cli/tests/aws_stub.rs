@@ -350,6 +350,24 @@ fn a_call_throttled_past_its_attempts_is_a_failure_of_its_scope() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+    // and so is a check of the collection, or of the scope's folder alone
+    for path in [dir.clone(), dir.join(ACCOUNT).join("eu-west-1")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_stagegate"))
+            .arg("check")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(2), "{}: {text}", path.display());
+        assert!(
+            text.contains("codepipeline:ListPipelines failed: ThrottlingException"),
+            "{text}"
+        );
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

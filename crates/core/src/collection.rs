@@ -160,6 +160,60 @@ impl Manifest {
     }
 }
 
+/// What a collection records as missing from `path` (the collection itself, or a folder of
+/// it such as `ACCOUNT` or `ACCOUNT/REGION`): the failures of its scopes and accounts, and
+/// an unfinished sweep. A check of part of a collection is incomplete as an audit of it
+/// would be. Empty when `path` lies in no collection.
+pub fn missing_from(path: &Path) -> Vec<String> {
+    let Ok(path) = path.canonicalize() else {
+        return Vec::new();
+    };
+    // a scope folder is two levels below its collection; a pipeline dump four
+    for root in path.ancestors().take(5) {
+        let manifest = match Manifest::load(root) {
+            Ok(Some(m)) => m,
+            Ok(None) => continue,
+            Err(message) => return vec![message],
+        };
+        let below = path
+            .strip_prefix(root)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        // a scope or account folder and the path overlap when one holds the other
+        let overlaps = |folder: &str| {
+            below.is_empty()
+                || folder == below
+                || folder.starts_with(&format!("{below}/"))
+                || below.starts_with(&format!("{folder}/"))
+        };
+        let mut missing = Vec::new();
+        if manifest.finished.is_none() {
+            missing.push(
+                "the collection did not finish (its sweep was interrupted, or still runs): \
+                 what it holds may not be all there is"
+                    .to_string(),
+            );
+        }
+        for s in &manifest.scopes {
+            if overlaps(&s.folder) {
+                missing.extend(s.failures.iter().map(Failure::describe));
+            }
+        }
+        for f in &manifest.failures {
+            let folder = match (&f.account, &f.region) {
+                (Some(a), Some(r)) => format!("{a}/{r}"),
+                (Some(a), None) => a.clone(),
+                _ => String::new(),
+            };
+            if folder.is_empty() || overlaps(&folder) {
+                missing.push(f.describe());
+            }
+        }
+        return missing;
+    }
+    Vec::new()
+}
+
 /// The ARN of a pipeline: what a console link or an inventory keys on.
 pub fn pipeline_arn(partition: &str, region: &str, account: &str, name: &str) -> String {
     format!("arn:{partition}:codepipeline:{region}:{account}:{name}")
