@@ -106,6 +106,69 @@ impl Intercept for Capture {
     }
 }
 
+/// A list longer than this many pages is not read whole: a service that never ends a
+/// list must not make the sweep run forever.
+const MAX_PAGES: usize = 10_000;
+
+/// Follows a list's page tokens. A token seen before, or a list past [`MAX_PAGES`], ends the
+/// list as a failure: a list that loops must not read as whole, nor run forever.
+#[derive(Default)]
+pub(crate) struct Pages {
+    seen: std::collections::HashSet<String>,
+}
+
+impl Pages {
+    /// The token of the next page, `None` at the end of the list.
+    pub(crate) fn next(&mut self, token: Option<&str>) -> Result<Option<String>, String> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        if self.seen.len() >= MAX_PAGES {
+            return Err(format!("the list goes on past {MAX_PAGES} pages"));
+        }
+        if !self.seen.insert(token.to_string()) {
+            return Err("the service gave a page token it gave before: the list loops".into());
+        }
+        Ok(Some(token.to_string()))
+    }
+}
+
+/// Sorted, each once.
+pub(crate) fn sorted(mut names: Vec<String>) -> Vec<String> {
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// An account id as it may name a folder: 12 digits.
+pub(crate) fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A region name as it may name a folder: `eu-west-1`.
+pub(crate) fn is_region_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 32
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A client of one SDK crate on `config`, counting its attempts and throttles.
+macro_rules! client {
+    ($sdk:ident, $config:expr, $events:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from($config)
+                .interceptor($crate::calls::Counter {
+                    events: std::sync::Arc::clone($events),
+                })
+                .build(),
+        )
+    };
+}
+pub(crate) use client;
+
 /// Where a call was made: what a failure names.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct At {

@@ -28,11 +28,13 @@ mod calls;
 mod scope;
 mod write;
 
+pub use write::temporary_dir;
+
 use aws_config::BehaviorVersion;
 use aws_sdk_codepipeline::config::Region;
 use calls::At;
 use stagegate::collection::{Failure, Manifest, Scope};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// Which accounts a sweep reads.
@@ -197,6 +199,11 @@ async fn sweep(options: Options, events: Events) -> Result<Manifest, Error> {
     })?;
     let caller_account = identity.account().unwrap_or_default().to_string();
     let caller = identity.arn().unwrap_or_default().to_string();
+    if !calls::is_account_id(&caller_account) {
+        return Err(Error::Setup(format!(
+            "sts:GetCallerIdentity names the account `{caller_account}`, not a 12-digit id"
+        )));
+    }
     let partition = caller.split(':').nth(1).unwrap_or("aws").to_string();
     let mut manifest = Manifest {
         version: stagegate::collection::FORMAT_VERSION,
@@ -208,10 +215,12 @@ async fn sweep(options: Options, events: Events) -> Result<Manifest, Error> {
     let accounts = match &options.accounts {
         Accounts::Caller => vec![caller_account.clone()],
         Accounts::List(ids) => {
-            let mut ids = ids.clone();
-            ids.sort();
-            ids.dedup();
-            ids
+            if let Some(bad) = ids.iter().find(|id| !calls::is_account_id(id)) {
+                return Err(Error::Setup(format!(
+                    "`{bad}` is not a 12-digit account id"
+                )));
+            }
+            calls::sorted(ids.clone())
         }
         Accounts::Organization => organization_accounts(&base, &events, &mut manifest).await?,
     };
@@ -259,12 +268,7 @@ async fn sweep(options: Options, events: Events) -> Result<Manifest, Error> {
 }
 
 fn sts_client(config: &aws_config::SdkConfig, events: &Events) -> aws_sdk_sts::Client {
-    let conf = aws_sdk_sts::config::Builder::from(config)
-        .interceptor(calls::Counter {
-            events: Arc::clone(events),
-        })
-        .build();
-    aws_sdk_sts::Client::from_conf(conf)
+    calls::client!(aws_sdk_sts, config, events)
 }
 
 /// The organization's ACTIVE accounts; the others are noted in the manifest.
@@ -274,25 +278,37 @@ async fn organization_accounts(
     manifest: &mut Manifest,
 ) -> Result<Vec<String>, Error> {
     use aws_sdk_organizations::types::{AccountState, AccountStatus};
-    let conf = aws_sdk_organizations::config::Builder::from(base)
-        .interceptor(calls::Counter {
-            events: Arc::clone(events),
-        })
-        .build();
-    let client = aws_sdk_organizations::Client::from_conf(conf);
-    let mut pages = client.list_accounts().into_paginator().send();
+    let client = calls::client!(aws_sdk_organizations, base, events);
+    let list_failure = |code: &str, message: String| {
+        Error::Call(Box::new(calls::local_failure(
+            &At::default(),
+            "organizations:ListAccounts",
+            None,
+            code,
+            message,
+        )))
+    };
     let mut ids = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            Error::Call(Box::new(calls::failure(
-                &At::default(),
-                "organizations:ListAccounts",
-                None,
-                &e,
-            )))
-        })?;
+    let mut pages = calls::Pages::default();
+    let mut token = None;
+    loop {
+        let page = client
+            .list_accounts()
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| {
+                let f = calls::failure(&At::default(), "organizations:ListAccounts", None, &e);
+                Error::Call(Box::new(f))
+            })?;
         for a in page.accounts() {
-            let Some(id) = a.id() else { continue };
+            let id = a.id().unwrap_or_default();
+            if !calls::is_account_id(id) {
+                return Err(list_failure(
+                    "response",
+                    format!("an account of the organization has the id `{id}`, not 12 digits"),
+                ));
+            }
             // `State` replaces `Status`; either says whether the account is in use
             let (active, said) = match (a.state(), a.status()) {
                 (Some(s), _) => (*s == AccountState::Active, s.as_str().to_string()),
@@ -307,10 +323,13 @@ async fn organization_accounts(
                     .push(format!("account {id}: {said}, not read"));
             }
         }
+        match pages.next(page.next_token()) {
+            Ok(Some(next)) => token = Some(next),
+            Ok(None) => break,
+            Err(e) => return Err(list_failure("pagination", e)),
+        }
     }
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
+    Ok(calls::sorted(ids))
 }
 
 /// Enters one account, finds its regions and reads each.
@@ -326,20 +345,19 @@ async fn read_account(shared: &Arc<Shared>, account: String) {
         Err(failure) => return record_failure(shared, failure),
     };
     let regions = match &shared.options.regions {
-        Regions::List(list) => {
-            let mut list = list.clone();
-            list.sort();
-            list.dedup();
-            list
-        }
+        Regions::List(list) => calls::sorted(list.clone()),
         Regions::Configured => config.region().map(|r| r.to_string()).into_iter().collect(),
-        Regions::Enabled => match enabled_regions(&config, &shared.events).await {
+        Regions::Enabled => match enabled_regions(&config, &shared.events, &at).await {
             Ok(list) => list,
-            Err(e) => {
-                return record_failure(shared, calls::failure(&at, "account:ListRegions", None, &e))
-            }
+            Err(failure) => return record_failure(shared, failure),
         },
     };
+    // a region names a folder: only a plain region name may
+    if let Some(bad) = regions.iter().find(|r| !calls::is_region_name(r)) {
+        let message = format!("`{bad}` is not a region name");
+        let f = calls::local_failure(&at, "account:ListRegions", None, "InvalidRegion", message);
+        return record_failure(shared, f);
+    }
     if regions.is_empty() {
         // an account of no region read would pass unread
         return record_failure(
@@ -355,50 +373,82 @@ async fn read_account(shared: &Arc<Shared>, account: String) {
     }
     (shared.events)(Event::Scopes(regions.len()));
     let mut tasks = tokio::task::JoinSet::new();
+    let mut regions_of_tasks = std::collections::HashMap::new();
     for region in regions {
         let shared = Arc::clone(shared);
         let config = config.clone();
         let account = account.clone();
-        tasks.spawn(async move {
-            let Ok(_permit) = shared.scopes.acquire().await else {
-                return;
+        let task_region = region.clone();
+        let handle = tasks.spawn(async move {
+            let at = At {
+                account: Some(account.clone()),
+                region: Some(region.clone()),
             };
-            let regional = config
-                .into_builder()
-                .region(Region::new(region.clone()))
-                .build();
-            let counter = calls::Counter {
-                events: Arc::clone(&shared.events),
+            let done = match shared.scopes.acquire().await {
+                Ok(_permit) => read_scope(&shared, config, &account, &region).await,
+                Err(_) => {
+                    let message = "the sweep stopped before this scope was read".to_string();
+                    let f = calls::local_failure(&at, "collect", None, "internal", message);
+                    Scope {
+                        account: account.clone(),
+                        region: region.clone(),
+                        folder: format!("{account}/{region}"),
+                        failures: vec![f],
+                        ..Scope::default()
+                    }
+                }
             };
-            let clients = Arc::new(scope::Clients {
-                codepipeline: aws_sdk_codepipeline::Client::from_conf(
-                    aws_sdk_codepipeline::config::Builder::from(&regional)
-                        .interceptor(counter.clone())
-                        .build(),
-                ),
-                codebuild: aws_sdk_codebuild::Client::from_conf(
-                    aws_sdk_codebuild::config::Builder::from(&regional)
-                        .interceptor(counter)
-                        .build(),
-                ),
-            });
-            let done = scope::collect(
-                &shared.options.output,
-                &shared.partition,
-                &account,
-                &region,
-                clients,
-                shared.options.calls_per_scope,
-                &shared.events,
-            )
-            .await;
             if let Ok(mut m) = shared.manifest.lock() {
                 m.scopes.push(done.clone());
             }
             (shared.events)(Event::ScopeDone(done));
         });
+        regions_of_tasks.insert(handle.id(), task_region);
     }
-    while tasks.join_next().await.is_some() {}
+    while let Some(done) = tasks.join_next_with_id().await {
+        // a scope whose read stopped (a panic) is a failure of that scope, never dropped
+        if let Err(e) = done {
+            let region = regions_of_tasks.get(&e.id()).cloned();
+            let f = calls::local_failure(
+                &At {
+                    account: Some(account.clone()),
+                    region,
+                },
+                "collect",
+                None,
+                "internal",
+                format!("the read of this scope stopped: {e}"),
+            );
+            record_failure(shared, f);
+        }
+    }
+}
+
+/// Reads one scope with the account's configuration in its region.
+async fn read_scope(
+    shared: &Shared,
+    config: aws_config::SdkConfig,
+    account: &str,
+    region: &str,
+) -> Scope {
+    let regional = config
+        .into_builder()
+        .region(Region::new(region.to_string()))
+        .build();
+    let clients = Arc::new(scope::Clients {
+        codepipeline: calls::client!(aws_sdk_codepipeline, &regional, &shared.events),
+        codebuild: calls::client!(aws_sdk_codebuild, &regional, &shared.events),
+    });
+    scope::collect(
+        &shared.options.output,
+        &shared.partition,
+        account,
+        region,
+        clients,
+        shared.options.calls_per_scope,
+        &shared.events,
+    )
+    .await
 }
 
 fn record_failure(shared: &Shared, failure: Failure) {
@@ -413,8 +463,7 @@ async fn enter(shared: &Shared, account: &str, at: &At) -> Result<aws_config::Sd
     if account == shared.caller_account {
         return Ok(shared.base.clone());
     }
-    let valid = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
-    if !valid {
+    if !calls::is_account_id(account) {
         return Err(calls::local_failure(
             at,
             "sts:AssumeRole",
@@ -468,38 +517,40 @@ async fn enter(shared: &Shared, account: &str, at: &At) -> Result<aws_config::Sd
 async fn enabled_regions(
     config: &aws_config::SdkConfig,
     events: &Events,
-) -> Result<
-    Vec<String>,
-    aws_sdk_account::error::SdkError<aws_sdk_account::operation::list_regions::ListRegionsError>,
-> {
+    at: &At,
+) -> Result<Vec<String>, Failure> {
     use aws_sdk_account::types::RegionOptStatus;
-    let conf = aws_sdk_account::config::Builder::from(config)
-        .interceptor(calls::Counter {
-            events: Arc::clone(events),
-        })
-        .build();
-    let client = aws_sdk_account::Client::from_conf(conf);
+    let client = calls::client!(aws_sdk_account, config, events);
     let mut regions = Vec::new();
-    let mut pages = client
-        .list_regions()
-        .region_opt_status_contains(RegionOptStatus::Enabled)
-        .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
+    let mut pages = calls::Pages::default();
+    let mut token = None;
+    loop {
+        let page = client
+            .list_regions()
+            .region_opt_status_contains(RegionOptStatus::Enabled)
+            .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| calls::failure(at, "account:ListRegions", None, &e))?;
         regions.extend(
-            page?
-                .regions()
+            page.regions()
                 .iter()
                 .filter_map(|r| r.region_name().map(str::to_string)),
         );
+        match pages.next(page.next_token()) {
+            Ok(Some(next)) => token = Some(next),
+            Ok(None) => break,
+            Err(e) => {
+                return Err(calls::local_failure(
+                    at,
+                    "account:ListRegions",
+                    None,
+                    "pagination",
+                    e,
+                ))
+            }
+        }
     }
-    regions.sort();
-    regions.dedup();
-    Ok(regions)
-}
-
-/// The folder `collect` writes a scope to.
-pub fn scope_folder(output: &Path, scope: &Scope) -> PathBuf {
-    output.join(&scope.folder)
+    Ok(calls::sorted(regions))
 }

@@ -70,28 +70,40 @@ async fn pipelines(
     scope: &mut Scope,
 ) {
     let mut names = Vec::new();
-    let mut pages = clients
-        .codepipeline
-        .list_pipelines()
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(page) => names.extend(
-                page.pipelines()
-                    .iter()
-                    .filter_map(|p| p.name().map(str::to_string)),
-            ),
+    let mut pages = calls::Pages::default();
+    let mut token = None;
+    loop {
+        let page = clients
+            .codepipeline
+            .list_pipelines()
+            .set_next_token(token.take())
+            .send()
+            .await;
+        let page = match page {
+            Ok(page) => page,
             Err(e) => {
-                scope
-                    .failures
-                    .push(calls::failure(at, "codepipeline:ListPipelines", None, &e));
+                let f = calls::failure(at, "codepipeline:ListPipelines", None, &e);
+                scope.failures.push(f);
+                break;
+            }
+        };
+        names.extend(
+            page.pipelines()
+                .iter()
+                .filter_map(|p| p.name().map(str::to_string)),
+        );
+        match pages.next(page.next_token()) {
+            Ok(Some(next)) => token = Some(next),
+            Ok(None) => break,
+            Err(e) => {
+                let f =
+                    calls::local_failure(at, "codepipeline:ListPipelines", None, "pagination", e);
+                scope.failures.push(f);
                 break;
             }
         }
     }
-    names.sort();
-    names.dedup();
+    let names = calls::sorted(names);
     events(crate::Event::Pipelines(names.len()));
     let limit = Arc::new(tokio::sync::Semaphore::new(per_scope.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -205,25 +217,39 @@ fn pipeline_dump(
 
 async fn projects(at: &At, dir: &Path, clients: &Clients, scope: &mut Scope) {
     let mut names = Vec::new();
-    let mut pages = clients.codebuild.list_projects().into_paginator().send();
-    let mut listed = true;
-    while let Some(page) = pages.next().await {
-        match page {
-            Ok(page) => names.extend(page.projects().iter().cloned()),
+    let mut pages = calls::Pages::default();
+    let mut token = None;
+    loop {
+        let page = clients
+            .codebuild
+            .list_projects()
+            .set_next_token(token.take())
+            .send()
+            .await;
+        let page = match page {
+            Ok(page) => page,
             Err(e) => {
-                scope
-                    .failures
-                    .push(calls::failure(at, "codebuild:ListProjects", None, &e));
-                listed = false;
+                let f = calls::failure(at, "codebuild:ListProjects", None, &e);
+                scope.failures.push(f);
+                break;
+            }
+        };
+        names.extend(page.projects().iter().cloned());
+        match pages.next(page.next_token()) {
+            Ok(Some(next)) => token = Some(next),
+            Ok(None) => break,
+            Err(e) => {
+                let f = calls::local_failure(at, "codebuild:ListProjects", None, "pagination", e);
+                scope.failures.push(f);
                 break;
             }
         }
     }
-    names.sort();
-    names.dedup();
-    let mut projects = Vec::new();
-    let mut not_found = Vec::new();
-    for batch in names.chunks(PROJECTS_PER_BATCH) {
+    let names = calls::sorted(names);
+    // one file per batch: a region of many projects never makes one file past the size
+    // a check reads
+    for (number, batch) in names.chunks(PROJECTS_PER_BATCH).enumerate() {
+        let resource = batch_resource(batch);
         let capture = Capture::default();
         let sent = clients
             .codebuild
@@ -234,46 +260,66 @@ async fn projects(at: &At, dir: &Path, clients: &Clients, scope: &mut Scope) {
             .send()
             .await;
         if let Err(e) = sent {
-            let resource = batch_resource(batch);
-            scope.failures.push(calls::failure(
+            let f = calls::failure(at, "codebuild:BatchGetProjects", Some(&resource), &e);
+            scope.failures.push(f);
+            continue;
+        }
+        let fail = |message: String| {
+            calls::local_failure(
                 at,
                 "codebuild:BatchGetProjects",
                 Some(&resource),
-                &e,
-            ));
-            continue;
-        }
-        let body: Option<Json> = capture.take().and_then(|b| serde_json::from_slice(&b).ok());
-        let Some(mut body) = body.filter(|b| b.get("projects").is_some_and(Json::is_array)) else {
-            scope.failures.push(calls::local_failure(
-                at,
-                "codebuild:BatchGetProjects",
-                Some(&batch_resource(batch)),
                 "response",
-                "the response holds no list of projects".into(),
-            ));
+                message,
+            )
+        };
+        let body: Option<Json> = capture.take().and_then(|b| serde_json::from_slice(&b).ok());
+        let Some(body) = body.filter(|b| b.get("projects").is_some_and(Json::is_array)) else {
+            scope
+                .failures
+                .push(fail("the response holds no list of projects".into()));
             continue;
         };
-        if let Some(Json::Array(list)) = body.get_mut("projects").map(Json::take) {
-            projects.extend(list);
+        // every name asked for is answered, as a project or as not found
+        let answered = |key: &str, field: Option<&str>| -> Vec<String> {
+            body.get(key)
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| match field {
+                    Some(f) => v.get(f).and_then(Json::as_str),
+                    None => v.as_str(),
+                })
+                .map(str::to_string)
+                .collect()
+        };
+        let found = answered("projects", Some("name"));
+        let not_found = answered("projectsNotFound", None);
+        let unanswered: Vec<&str> = batch
+            .iter()
+            .filter(|n| !found.contains(n) && !not_found.contains(n))
+            .map(String::as_str)
+            .collect();
+        if !unanswered.is_empty() {
+            let message = format!("the response leaves out {}", unanswered.join(", "));
+            scope.failures.push(fail(message));
         }
-        if let Some(Json::Array(list)) = body.get_mut("projectsNotFound").map(Json::take) {
-            not_found.extend(list);
+        scope.skipped.extend(
+            not_found
+                .iter()
+                .map(|n| format!("project {n}: deleted while the sweep ran")),
+        );
+        let file = dir.join(format!("codebuild-projects-{:03}.json", number + 1));
+        match write::private_json(&file, &body) {
+            Ok(()) => scope.projects += found.len(),
+            Err(e) => scope.failures.push(calls::local_failure(
+                at,
+                "codebuild:BatchGetProjects",
+                Some(&resource),
+                "write",
+                e,
+            )),
         }
-    }
-    scope.projects = projects.len();
-    if !listed && projects.is_empty() {
-        return;
-    }
-    let dump = json!({ "projects": projects, "projectsNotFound": not_found });
-    if let Err(e) = write::private_json(&dir.join("codebuild-projects.json"), &dump) {
-        scope.failures.push(calls::local_failure(
-            at,
-            "codebuild:BatchGetProjects",
-            None,
-            "write",
-            e,
-        ));
     }
 }
 

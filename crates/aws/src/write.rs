@@ -4,8 +4,8 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Creates `dir` (and its parents) readable by the owner alone; an existing folder must be
-/// empty, so no stale scope of an earlier sweep is read as this one's.
+/// Creates `dir` readable by the owner alone (its parents as usual); an existing folder
+/// must be empty, so no stale scope of an earlier sweep is read as this one's.
 pub(crate) fn output_dir(dir: &Path) -> Result<(), String> {
     if dir.exists() {
         let mut entries = std::fs::read_dir(dir)
@@ -16,10 +16,45 @@ pub(crate) fn output_dir(dir: &Path) -> Result<(), String> {
                 dir.display()
             ));
         }
-        restrict(dir)?;
-        return Ok(());
+        return restrict(dir);
     }
-    private_dir(dir)
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("{}: cannot create the folder: {e}", parent.display()))?;
+    }
+    // the folder itself is made here or not at all: one made by someone else in between
+    // (a link, a folder of theirs) is an error, never written into
+    private_leaf(dir).map_err(|e| format!("{}: cannot create the folder: {e}", dir.display()))
+}
+
+/// A new folder in the system's temporary folder, made by this process alone.
+pub fn temporary_dir(prefix: &str) -> Result<PathBuf, String> {
+    let base = std::env::temp_dir();
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    for attempt in 0..100u32 {
+        let dir = base.join(format!(
+            "{prefix}-{stamp:x}-{}-{attempt}",
+            std::process::id()
+        ));
+        match private_leaf(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("{}: cannot create the folder: {e}", dir.display())),
+        }
+    }
+    Err(format!("{}: no new folder could be made", base.display()))
+}
+
+fn private_leaf(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
 }
 
 /// Creates a folder (and parents) that only its owner can enter.
@@ -48,12 +83,6 @@ fn restrict(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Writes `value` as indented JSON to a new file readable by its owner alone: a file of
-/// that name already there is an error, never replaced.
-pub(crate) fn private_json(path: &Path, value: &serde_json::Value) -> Result<(), String> {
-    private_file(path, value)
-}
-
 /// Writes the manifest, replacing the one written when the sweep started.
 pub(crate) fn manifest(
     dir: &Path,
@@ -64,11 +93,13 @@ pub(crate) fn manifest(
     // written beside and renamed over: a reader never sees half a manifest
     let partial = dir.join(format!("{}.partial", stagegate::collection::MANIFEST));
     let _ = std::fs::remove_file(&partial);
-    private_file(&partial, &value)?;
+    private_json(&partial, &value)?;
     std::fs::rename(&partial, &path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn private_file(path: &Path, value: &serde_json::Value) -> Result<(), String> {
+/// Writes `value` as indented JSON to a new file readable by its owner alone: a file of
+/// that name already there is an error, never replaced.
+pub(crate) fn private_json(path: &Path, value: &serde_json::Value) -> Result<(), String> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -84,9 +115,10 @@ fn private_file(path: &Path, value: &serde_json::Value) -> Result<(), String> {
         .map_err(|e| format!("{}: cannot write: {e}", path.display()))
 }
 
-/// The file a pipeline's dump is written to: its name when that is a plain file name, else
-/// its place in the listing (names are the service's, but a file name must never leave
-/// the folder).
+/// The file a pipeline's dump is written to: its name when that is a plain file name not
+/// taken yet (on a file system blind to case, `App` takes `app`), else its place in the
+/// listing, in a form no pipeline name has (names are the service's, but a file name must
+/// never leave the folder).
 pub(crate) fn pipeline_file(dir: &Path, name: &str, index: usize) -> PathBuf {
     let plain = !name.is_empty()
         && name.len() <= 100
@@ -94,10 +126,11 @@ pub(crate) fn pipeline_file(dir: &Path, name: &str, index: usize) -> PathBuf {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'@' | b'-' | b'_'));
-    if plain {
-        dir.join(format!("{name}.json"))
+    let by_name = dir.join(format!("{name}.json"));
+    if plain && !by_name.exists() {
+        by_name
     } else {
-        dir.join(format!("pipeline-{index}.json"))
+        dir.join(format!("pipeline~{index}.json"))
     }
 }
 
@@ -109,11 +142,11 @@ mod tests {
     fn a_pipeline_name_never_leaves_the_folder() {
         let dir = Path::new("/c/a/r/pipelines");
         assert_eq!(pipeline_file(dir, "app", 0), dir.join("app.json"));
-        assert_eq!(pipeline_file(dir, "..", 3), dir.join("pipeline-3.json"));
-        assert_eq!(pipeline_file(dir, "a/b", 4), dir.join("pipeline-4.json"));
+        assert_eq!(pipeline_file(dir, "..", 3), dir.join("pipeline~3.json"));
+        assert_eq!(pipeline_file(dir, "a/b", 4), dir.join("pipeline~4.json"));
         assert_eq!(
             pipeline_file(dir, ".hidden", 5),
-            dir.join("pipeline-5.json")
+            dir.join("pipeline~5.json")
         );
     }
 

@@ -174,19 +174,20 @@ pub struct AwsArgs {
     /// The external id the role's trust policy asks for.
     #[arg(long, value_name = "ID", requires = "role_name")]
     pub external_id: Option<String>,
-    /// The session name of the assumed roles, as CloudTrail shows it.
-    #[arg(long, value_name = "NAME", default_value = "stagegate-collect")]
-    pub session_name: String,
+    /// The session name of the assumed roles, as CloudTrail shows it [default:
+    /// stagegate-collect].
+    #[arg(long, value_name = "NAME")]
+    pub session_name: Option<String>,
     /// A profile of the shared AWS config.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Account-and-region scopes read at once.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    pub scopes_at_once: usize,
+    /// Account-and-region scopes read at once [default: 8].
+    #[arg(long, value_name = "N")]
+    pub scopes_at_once: Option<usize>,
     /// Attempts per API call, throttled ones included, with the SDK's standard backoff
-    /// between them.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=20))]
-    pub max_attempts: u32,
+    /// between them [default: 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: Option<u32>,
 }
 
 /// `audit` options.

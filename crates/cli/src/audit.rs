@@ -99,11 +99,10 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::Cli
         baseline: Mutex::new(baseline),
         baseline_file,
     };
-    let (targets, stream) = match targets {
+    let (mut targets, stream) = match targets {
         Targets::Roots(roots, split) => (audit::targets(&roots, split), None),
         Targets::Stream(stream) => (Vec::new(), Some(stream)),
     };
-    let mut targets = targets;
     let all_targets = targets.len();
     if let Some((k, n)) = shard {
         targets = audit::shard(targets, k, n);
@@ -164,6 +163,10 @@ pub fn run(sweep: Sweep<'_>) -> Result<(Option<Severity>, bool), crate::run::Cli
         let result = if unique {
             handle(&s, index, target, report, &out, &totals)
         } else {
+            // its place is passed over, so the workspaces after it are still written
+            let _ = totals
+                .lock()
+                .map(|mut t| t.pending.insert(index, String::new()));
             Err(format!(
                 "internal: workspace {} is twice in the sweep",
                 target.name

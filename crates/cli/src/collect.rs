@@ -54,11 +54,14 @@ fn options(args: &AwsArgs, output: PathBuf) -> Result<Options, String> {
         regions,
         role_name: args.role_name.clone(),
         external_id: args.external_id.clone(),
-        session_name: args.session_name.clone(),
         profile: args.profile.clone(),
-        scopes_at_once: args.scopes_at_once.max(1),
-        max_attempts: args.max_attempts,
         ..Options::new(output)
+    })
+    .map(|o| Options {
+        session_name: args.session_name.clone().unwrap_or(o.session_name),
+        scopes_at_once: args.scopes_at_once.unwrap_or(o.scopes_at_once).max(1),
+        max_attempts: args.max_attempts.unwrap_or(o.max_attempts),
+        ..o
     })
 }
 
@@ -69,7 +72,11 @@ pub(crate) fn refuse_live_options(args: &AwsArgs) -> Result<(), CliError> {
         (!args.accounts.is_empty(), "--accounts"),
         (args.org, "--org"),
         (args.role_name.is_some(), "--role-name"),
+        (args.external_id.is_some(), "--external-id"),
+        (args.session_name.is_some(), "--session-name"),
         (args.profile.is_some(), "--profile"),
+        (args.scopes_at_once.is_some(), "--scopes-at-once"),
+        (args.max_attempts.is_some(), "--max-attempts"),
     ];
     match given.iter().find(|(given, _)| *given) {
         Some((_, flag)) => Err(format!("{flag} reads live accounts: it needs --aws").into()),
@@ -193,14 +200,6 @@ pub(crate) fn collect(c: &CollectAwsArgs) -> Result<ExitCode, CliError> {
     })
 }
 
-/// A new folder for a collection that `audit --aws` was given none for.
-fn temporary_collection() -> PathBuf {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    std::env::temp_dir().join(format!("stagegate-aws-{stamp}-{}", std::process::id()))
-}
-
 /// `stagegate audit --aws`: collects, and audits each scope as soon as it is written.
 pub(crate) fn audit(
     a: &AuditArgs,
@@ -208,8 +207,20 @@ pub(crate) fn audit(
     baseline: Option<(crate::baseline::Baseline, String)>,
     out: Box<dyn Write + Send>,
 ) -> Result<ExitCode, CliError> {
-    let dir = a.collect_dir.clone().unwrap_or_else(temporary_collection);
-    let options = options(&a.live, dir.clone())?;
+    let options = options(&a.live, PathBuf::new())?;
+    let dir = match &a.collect_dir {
+        Some(dir) => dir.clone(),
+        None => stagegate_aws::temporary_dir("stagegate-aws")?,
+    };
+    let options = Options {
+        output: dir.clone(),
+        ..options
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "info: collecting into {} (readable by you alone)",
+        dir.display()
+    );
     let progress = Arc::new(Progress::new());
     let (send, receive) = std::sync::mpsc::channel::<stagegate::audit::Target>();
     let collector = {

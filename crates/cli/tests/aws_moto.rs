@@ -188,7 +188,7 @@ fn expected(seeded: &Json) -> Vec<(String, String, String, String, String)> {
             ),
             (
                 "locked-buildspec-not-inline",
-                &"codebuild-projects.json".to_string(),
+                &"codebuild-projects-001.json".to_string(),
                 r#""buildspec": "buildspec-sca.yml","#,
                 &project,
             ),

@@ -282,11 +282,15 @@ fn every_list_is_paginated_and_projects_are_read_in_batches_of_100() {
     let m = manifest(&dir);
     let scope = &m["scopes"][0];
     assert_eq!(scope["folder"], format!("{ACCOUNT}/eu-west-1"));
-    // p3 was deleted between the listing and its read: left out, said, no failure
+    // p3 and b042 were deleted between the listing and their read: left out, said, no
+    // failure
     assert_eq!(scope["pipelines"], 4);
     assert_eq!(
         scope["skipped"],
-        json!(["pipeline p3: deleted while the sweep ran"])
+        json!([
+            "pipeline p3: deleted while the sweep ran",
+            "project b042: deleted while the sweep ran"
+        ])
     );
     assert_eq!(scope["failures"], json!([]));
     assert_eq!(scope["projects"], 149);
@@ -295,12 +299,15 @@ fn every_list_is_paginated_and_projects_are_read_in_batches_of_100() {
     assert_eq!(stub.calls("CodeBuild_20161006.ListProjects"), 3);
     assert_eq!(stub.calls("CodeBuild_20161006.BatchGetProjects"), 2);
     let scope_dir = dir.join(ACCOUNT).join("eu-west-1");
-    let projects: Json = serde_json::from_str(
-        &std::fs::read_to_string(scope_dir.join("codebuild-projects.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(projects["projects"].as_array().unwrap().len(), 149);
-    assert_eq!(projects["projectsNotFound"], json!(["b042"]));
+    // a file per batch, as the service answered it
+    let batch = |n: &str| -> Json {
+        let file = scope_dir.join(format!("codebuild-projects-{n}.json"));
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+    };
+    let (first, second) = (batch("001"), batch("002"));
+    assert_eq!(first["projects"].as_array().unwrap().len(), 99);
+    assert_eq!(second["projects"].as_array().unwrap().len(), 50);
+    assert_eq!(first["projectsNotFound"], json!(["b042"]));
     let mut files: Vec<String> = std::fs::read_dir(scope_dir.join("pipelines"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
@@ -316,7 +323,7 @@ fn every_list_is_paginated_and_projects_are_read_in_batches_of_100() {
     let summary = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{summary}");
     assert!(
-        summary.contains("1 workspace, 5 files, 0 findings, 0 incomplete workspaces"),
+        summary.contains("1 workspace, 6 files, 0 findings, 0 incomplete workspaces"),
         "{summary}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -586,5 +593,40 @@ fn a_plaintext_secret_of_a_live_project_is_found_and_masked_in_every_output() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("codebuild-plaintext-secret"), "{text}");
     assert!(!text.contains(SECRET), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_list_that_repeats_its_page_token_is_a_failure_not_a_loop() {
+    let stub = Stub::start(|r: &Request| {
+        match r.operation.as_str() {
+        // every page says there is one more: the same one
+        "CodePipeline_20150709.ListPipelines" => (
+            200,
+            json!({"pipelines": [{"name": "app"}], "nextToken": "again"}).to_string(),
+        ),
+        "CodePipeline_20150709.GetPipeline" => (200, pipeline("app")),
+        "CodeBuild_20161006.ListProjects" => {
+            (200, json!({"projects": ["app-build", "platform-sca", "vanished"]}).to_string())
+        }
+        // one name asked for is neither a project nor not found
+        "CodeBuild_20161006.BatchGetProjects" => (
+            200,
+            json!({"projects": [project("app-build"), project("platform-sca")], "projectsNotFound": []}).to_string(),
+        ),
+        other => (400, error("UnknownOperationException", other)),
+    }
+    });
+    let dir = temp("loop");
+    let out = stub.stagegate(&["collect", "aws", "--output", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stub.calls("CodePipeline_20150709.ListPipelines"),
+        2,
+        "the second page repeats the token: the list stops there"
+    );
+    assert!(stderr.contains("codepipeline:ListPipelines failed: pagination: the service gave a page token it gave before"), "{stderr}");
+    assert!(stderr.contains("codebuild:BatchGetProjects on 3 projects (app-build .. vanished) failed: response: the response leaves out vanished"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -81,23 +81,13 @@ pub fn targets(roots: &[PathBuf], split: Split) -> Vec<Target> {
                 (true, false) => format!("{label}/{rel}"),
             }
         };
-        match crate::collection::Manifest::load(root) {
-            Ok(Some(manifest)) => {
-                collection_targets(&mut out, root, &manifest, name_of);
-                continue;
-            }
-            Ok(None) => {}
-            Err(message) => {
-                // a collection whose manifest does not read cannot say what it misses
-                out.push(Target {
-                    name: name_of(root),
-                    path: root.clone(),
-                    exclude: Vec::new(),
-                    problems: vec![message],
-                });
-                continue;
-            }
+        // a collection's manifest adds what it records as missing, never takes a folder
+        // out; a repository's is the repository's own file, not the platform's record
+        if !root.join(".git").exists() && root.join(crate::collection::MANIFEST).is_file() {
+            collection_targets(&mut out, root, &name_of);
+            continue;
         }
+        let first = out.len();
         match split {
             Split::PerDir => {
                 let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
@@ -110,61 +100,116 @@ pub fn targets(roots: &[PathBuf], split: Split) -> Vec<Target> {
                 dirs.sort();
                 // files beside the folders belong to no folder: the root checks them
                 let with_root = crate::discover::holds_inputs(root, &dirs);
-                push_targets(&mut out, root, dirs, with_root, name_of);
+                push_targets(&mut out, root, dirs, with_root, &name_of);
             }
             Split::Detect => {
                 let mut found = Vec::new();
+                let mut collections = Vec::new();
                 if !root.join(".git").exists() {
                     let mut seen = std::collections::HashSet::new();
                     let top = root.canonicalize().unwrap_or_else(|_| root.clone());
-                    detect(root, &top, &mut seen, &mut found);
+                    detect(root, &top, &mut seen, &mut found, &mut collections);
                 }
                 found.sort();
+                collections.sort();
                 // the root holds what no other workspace does (its own dumps, stray
                 // templates): it is a workspace too whenever anything is left for it
-                let with_root = found.is_empty() || crate::discover::holds_inputs(root, &found);
-                push_targets(&mut out, root, found, with_root, name_of);
+                let taken: Vec<PathBuf> = found.iter().chain(&collections).cloned().collect();
+                let with_root = taken.is_empty() || crate::discover::holds_inputs(root, &taken);
+                if with_root {
+                    out.push(Target {
+                        name: name_of(root),
+                        path: root.clone(),
+                        exclude: taken,
+                        problems: Vec::new(),
+                    });
+                }
+                push_targets(&mut out, root, found, false, &name_of);
+                missing_from_collections(out.iter_mut().skip(first));
+                for c in &collections {
+                    collection_targets(&mut out, c, &name_of);
+                }
+                continue;
             }
         }
+        missing_from_collections(out.iter_mut().skip(first));
     }
     out
 }
 
-/// The workspaces of a collection: one per scope of its manifest, whatever else the folder
-/// holds, and one per account that failed outside its regions (its folder, less its scopes).
-fn collection_targets(
-    out: &mut Vec<Target>,
-    root: &Path,
-    manifest: &crate::collection::Manifest,
-    name_of: impl Fn(&Path) -> String,
-) {
-    let mut by_folder: std::collections::BTreeMap<PathBuf, Vec<String>> = Default::default();
-    for s in &manifest.scopes {
-        let t = scope_target(root, s);
-        by_folder.entry(t.path).or_default().extend(t.problems);
+/// A folder of a collection (an account's, a region's), or a collection taken as one
+/// workspace, misses what the collection's manifest says it misses.
+fn missing_from_collections<'a>(targets: impl Iterator<Item = &'a mut Target>) {
+    for t in targets {
+        t.problems.extend(crate::collection::missing_from(&t.path));
     }
-    let mut outside: std::collections::BTreeMap<PathBuf, Vec<String>> = Default::default();
-    if manifest.finished.is_none() {
-        outside.entry(root.to_path_buf()).or_default().push(
-            "the collection did not finish (its sweep was interrupted, or still runs): \
-             what it holds may not be all there is"
-                .to_string(),
-        );
-    }
-    for f in &manifest.failures {
-        let folder = match (&f.account, &f.region) {
-            (Some(a), Some(r)) => root.join(a).join(r),
-            (Some(a), None) => root.join(a),
-            _ => root.to_path_buf(),
-        };
-        match by_folder.get_mut(&folder) {
-            Some(problems) => problems.push(f.describe()),
-            None => outside.entry(folder).or_default().push(f.describe()),
+}
+
+/// The workspaces of a collection: one per scope its manifest lists, whether or not the
+/// scope's folder holds anything, with the scope's failures; one per account that failed
+/// outside its regions; and whatever else the folder holds, found as in any other folder
+/// (dumps the manifest does not list are checked all the same), with the collection itself
+/// when it holds inputs besides its manifest or the manifest says the sweep did not end.
+fn collection_targets(out: &mut Vec<Target>, root: &Path, name_of: &impl Fn(&Path) -> String) {
+    use crate::collection::{Manifest, MANIFEST};
+    type Folders = std::collections::BTreeMap<PathBuf, Vec<String>>;
+    let mut scopes = Folders::new();
+    let mut outside = Folders::new();
+    match Manifest::load(root) {
+        Ok(Some(manifest)) => {
+            for s in &manifest.scopes {
+                let t = scope_target(root, s);
+                scopes.entry(t.path).or_default().extend(t.problems);
+            }
+            if manifest.finished.is_none() {
+                outside
+                    .entry(root.to_path_buf())
+                    .or_default()
+                    .push(crate::collection::UNFINISHED.to_string());
+            }
+            for f in &manifest.failures {
+                let folder = match (&f.account, &f.region) {
+                    (Some(a), Some(r)) => root.join(a).join(r),
+                    (Some(a), None) => root.join(a),
+                    _ => root.to_path_buf(),
+                };
+                match scopes.get_mut(&folder) {
+                    Some(problems) => problems.push(f.describe()),
+                    None => outside.entry(folder).or_default().push(f.describe()),
+                }
+            }
         }
+        Ok(None) => {}
+        // a collection whose manifest does not read cannot say what it misses
+        Err(message) => outside.entry(root.to_path_buf()).or_default().push(message),
+    }
+    // dump folders and repositories below it that no scope holds
+    let mut found = Vec::new();
+    let mut nested = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let top = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    detect(root, &top, &mut seen, &mut found, &mut nested);
+    let in_scope = |p: &Path| scopes.keys().any(|s| p.starts_with(s));
+    found.retain(|p| !in_scope(p));
+    nested.retain(|p| !in_scope(p));
+    let mut taken: Vec<PathBuf> = scopes.keys().cloned().collect();
+    taken.extend(found.iter().cloned());
+    taken.extend(nested.iter().cloned());
+    let root_problems = outside.remove(root).unwrap_or_default();
+    let stray = crate::discover::input_files(root, &taken)
+        .iter()
+        .any(|f| f.file_name().is_none_or(|n| n != MANIFEST) || f.parent() != Some(root));
+    if stray || !root_problems.is_empty() {
+        out.push(Target {
+            name: name_of(root),
+            path: root.to_path_buf(),
+            exclude: taken.clone(),
+            problems: root_problems,
+        });
     }
     for (path, problems) in outside {
-        let exclude = by_folder
-            .keys()
+        let exclude = taken
+            .iter()
             .filter(|f| f.starts_with(&path))
             .cloned()
             .collect();
@@ -175,12 +220,16 @@ fn collection_targets(
             problems,
         });
     }
-    out.extend(by_folder.into_iter().map(|(path, problems)| Target {
+    out.extend(scopes.into_iter().map(|(path, problems)| Target {
         name: name_of(&path),
         path,
         exclude: Vec::new(),
         problems,
     }));
+    push_targets(out, root, found, false, name_of);
+    for c in &nested {
+        collection_targets(out, c, name_of);
+    }
 }
 
 /// The workspace of one scope of the collection at `root`, named by its folder: what an
@@ -205,7 +254,7 @@ fn push_targets(
     root: &Path,
     found: Vec<PathBuf>,
     with_root: bool,
-    name_of: impl Fn(&Path) -> String,
+    name_of: &impl Fn(&Path) -> String,
 ) {
     if with_root {
         out.push(Target {
@@ -231,6 +280,7 @@ fn detect(
     top: &Path,
     seen: &mut std::collections::HashSet<PathBuf>,
     found: &mut Vec<PathBuf>,
+    collections: &mut Vec<PathBuf>,
 ) {
     let Ok(real) = dir.canonicalize() else {
         return;
@@ -245,6 +295,12 @@ fn detect(
     entries.sort_by_key(std::fs::DirEntry::file_name);
     let mut subdirs = Vec::new();
     let mut dumps = false;
+    let below_top = dir.canonicalize().is_ok_and(|d| d != top);
+    let repository = entries.iter().any(|e| e.file_name() == ".git");
+    if below_top && !repository && dir.join(crate::collection::MANIFEST).is_file() {
+        collections.push(dir.to_path_buf());
+        return;
+    }
     for e in &entries {
         let p = e.path();
         if e.file_name() == ".git" {
@@ -266,7 +322,7 @@ fn detect(
         return;
     }
     for s in subdirs {
-        detect(&s, top, seen, found);
+        detect(&s, top, seen, found, collections);
     }
 }
 

@@ -17,6 +17,10 @@ use std::path::Path;
 /// The manifest's file name, at the top of the collection.
 pub const MANIFEST: &str = "stagegate-collection.json";
 
+/// What an unfinished collection misses.
+pub const UNFINISHED: &str = "the collection did not finish (its sweep was interrupted, or \
+     still runs): what it holds may not be all there is";
+
 /// The manifest format this version writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -137,17 +141,43 @@ impl Manifest {
                 manifest.version
             ));
         }
+        // accounts and regions name folders: only plain ones, so no entry reaches outside
+        let account_ok = |a: &str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
+        let region_ok = |r: &str| {
+            !r.is_empty()
+                && r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
         for s in &manifest.scopes {
-            let folder = Path::new(&s.folder);
-            let inside = folder
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_)));
-            if !inside || s.folder.is_empty() {
+            if !account_ok(&s.account)
+                || !region_ok(&s.region)
+                || s.folder != format!("{}/{}", s.account, s.region)
+            {
                 return Err(format!(
-                    "{display}: scope folder `{}` is not a folder inside the collection",
+                    "{display}: scope folder `{}` is not ACCOUNT/REGION of its scope",
                     s.folder
                 ));
             }
+        }
+        let failures = manifest
+            .failures
+            .iter()
+            .chain(manifest.scopes.iter().flat_map(|s| &s.failures));
+        for f in failures {
+            if !f.account.as_deref().is_none_or(account_ok)
+                || !f.region.as_deref().is_none_or(region_ok)
+            {
+                return Err(format!(
+                    "{display}: a failure names the account {:?} and region {:?}",
+                    f.account, f.region
+                ));
+            }
+        }
+        if manifest.finished.is_some() && manifest.scopes.is_empty() && manifest.failures.is_empty()
+        {
+            return Err(format!(
+                "{display}: the manifest records no scope and no failure: a sweep reads at least one"
+            ));
         }
         Ok(Some(manifest))
     }
@@ -188,11 +218,7 @@ pub fn missing_from(path: &Path) -> Vec<String> {
         };
         let mut missing = Vec::new();
         if manifest.finished.is_none() {
-            missing.push(
-                "the collection did not finish (its sweep was interrupted, or still runs): \
-                 what it holds may not be all there is"
-                    .to_string(),
-            );
+            missing.push(UNFINISHED.to_string());
         }
         for s in &manifest.scopes {
             if overlaps(&s.folder) {
@@ -242,6 +268,10 @@ mod tests {
 
     #[test]
     fn a_scope_folder_outside_the_collection_is_refused() {
+        let bad_failure = Failure {
+            account: Some("/etc".into()),
+            ..Failure::default()
+        };
         let dir = std::env::temp_dir().join(format!("stagegate-manifest-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut m = Manifest {
@@ -255,10 +285,22 @@ mod tests {
         });
         std::fs::write(dir.join(MANIFEST), serde_json::to_string(&m).unwrap()).unwrap();
         let err = Manifest::load(&dir).unwrap_err();
-        assert!(err.contains("not a folder inside the collection"), "{err}");
+        assert!(err.contains("is not ACCOUNT/REGION of its scope"), "{err}");
+        m.scopes[0].account = "111122223333".into();
+        m.scopes[0].region = "eu-west-1".into();
         m.scopes[0].folder = "111122223333/eu-west-1".into();
         std::fs::write(dir.join(MANIFEST), serde_json::to_string(&m).unwrap()).unwrap();
-        assert_eq!(Manifest::load(&dir).unwrap(), Some(m));
+        assert_eq!(Manifest::load(&dir).unwrap(), Some(m.clone()));
+        m.failures.push(bad_failure);
+        std::fs::write(dir.join(MANIFEST), serde_json::to_string(&m).unwrap()).unwrap();
+        let err = Manifest::load(&dir).unwrap_err();
+        assert!(err.contains("a failure names the account"), "{err}");
+        m.failures.clear();
+        m.scopes.clear();
+        m.finished = Some("2026-12-02T00:00:00Z".into());
+        std::fs::write(dir.join(MANIFEST), serde_json::to_string(&m).unwrap()).unwrap();
+        let err = Manifest::load(&dir).unwrap_err();
+        assert!(err.contains("records no scope and no failure"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

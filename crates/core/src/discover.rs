@@ -170,6 +170,11 @@ pub(crate) fn holds_inputs(dir: &Path, exclude: &[PathBuf]) -> bool {
     !walk(dir, exclude).files.is_empty()
 }
 
+/// The files with an input's name below `dir`, less the `exclude` folders.
+pub(crate) fn input_files(dir: &Path, exclude: &[PathBuf]) -> Vec<PathBuf> {
+    walk(dir, exclude).files.into_iter().map(|(p, _)| p).collect()
+}
+
 /// One folder's walk: files with an input's name (and whether a link led to them),
 /// whether any `.gitignore` was met, whether any link was followed.
 struct Walked {

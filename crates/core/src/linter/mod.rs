@@ -446,11 +446,12 @@ impl Linter {
                     )
                 })
                 .collect();
-        // the ARN of the pipeline or project that holds a place, when its dump names one
-        let resources: Vec<(&crate::model::SourceRef, &str)> = normalized
-            .workspace
-            .pipelines
-            .iter()
+        // the ARN of the pipeline or project that holds a place, when its dump names one,
+        // by file: a region's dump holds many projects, and every finding asks
+        let mut resources: std::collections::HashMap<&str, Vec<(&str, &str)>> =
+            std::collections::HashMap::new();
+        let pipelines = normalized.workspace.pipelines.iter();
+        let arns = pipelines
             .filter_map(|p| Some((&p.source, p.arn.as_deref()?)))
             .chain(
                 normalized
@@ -458,20 +459,25 @@ impl Linter {
                     .projects
                     .values()
                     .filter_map(|p| Some((&p.source, p.arn.as_deref()?))),
-            )
-            .collect();
+            );
+        for (source, arn) in arns {
+            resources
+                .entry(source.file.as_str())
+                .or_default()
+                .push((source.path.as_str(), arn));
+        }
         let resource_of = |at: &crate::model::SourceRef| {
             resources
+                .get(at.file.as_str())?
                 .iter()
                 .filter(|(base, _)| {
-                    base.file == at.file
-                        && (at.path == base.path
-                            || at
-                                .path
-                                .strip_prefix(base.path.as_str())
-                                .is_some_and(|rest| rest.starts_with(['/', '#'])))
+                    at.path == *base
+                        || at
+                            .path
+                            .strip_prefix(base)
+                            .is_some_and(|rest| rest.starts_with(['/', '#']))
                 })
-                .max_by_key(|(base, _)| base.path.len())
+                .max_by_key(|(base, _)| base.len())
                 .map(|(_, arn)| arn.to_string())
         };
         let names = crate::fingerprint::Names::new(&normalized.workspace, roots);

@@ -1,6 +1,7 @@
 //! One integration-test binary: policy fixtures, end-to-end fixtures, parse fixtures, API.
 
 mod api;
+mod collection;
 mod discovery;
 mod e2e;
 #[path = "../common/engines.rs"]
