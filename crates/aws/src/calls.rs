@@ -110,26 +110,45 @@ impl Intercept for Capture {
 /// list must not make the sweep run forever.
 const MAX_PAGES: usize = 10_000;
 
-/// Follows a list's page tokens. A token seen before, or a list past [`MAX_PAGES`], ends the
-/// list as a failure: a list that loops must not read as whole, nor run forever.
-#[derive(Default)]
-pub(crate) struct Pages {
-    seen: std::collections::HashSet<String>,
-}
-
-impl Pages {
-    /// The token of the next page, `None` at the end of the list.
-    pub(crate) fn next(&mut self, token: Option<&str>) -> Result<Option<String>, String> {
-        let Some(token) = token.filter(|t| !t.is_empty()) else {
-            return Ok(None);
+/// Reads every page of a list: `page` reads the page of a token (`None` first) and gives
+/// its items and the next token. A failed page ends the list with its failure; so does a
+/// token given twice, or a list past [`MAX_PAGES`]: a list that loops must not read as
+/// whole, nor run forever. The items read before a failure are kept.
+pub(crate) async fn every_page<T, F, Fut>(
+    at: &At,
+    action: &str,
+    mut page: F,
+) -> (Vec<T>, Option<Failure>)
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), Failure>>,
+{
+    let mut items = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut token = None;
+    loop {
+        let (more, next) = match page(token.take()).await {
+            Ok(read) => read,
+            Err(failure) => return (items, Some(failure)),
         };
-        if self.seen.len() >= MAX_PAGES {
-            return Err(format!("the list goes on past {MAX_PAGES} pages"));
+        items.extend(more);
+        let Some(next) = next.filter(|t| !t.is_empty()) else {
+            return (items, None);
+        };
+        let stop = if seen.len() >= MAX_PAGES {
+            Some(format!("the list goes on past {MAX_PAGES} pages"))
+        } else if !seen.insert(next.clone()) {
+            Some("the service gave a page token it gave before: the list loops".to_string())
+        } else {
+            None
+        };
+        if let Some(message) = stop {
+            return (
+                items,
+                Some(local_failure(at, action, None, "pagination", message)),
+            );
         }
-        if !self.seen.insert(token.to_string()) {
-            return Err("the service gave a page token it gave before: the list loops".into());
-        }
-        Ok(Some(token.to_string()))
+        token = Some(next);
     }
 }
 

@@ -279,54 +279,49 @@ async fn organization_accounts(
 ) -> Result<Vec<String>, Error> {
     use aws_sdk_organizations::types::{AccountState, AccountStatus};
     let client = calls::client!(aws_sdk_organizations, base, events);
-    let list_failure = |code: &str, message: String| {
-        Error::Call(Box::new(calls::local_failure(
-            &At::default(),
-            "organizations:ListAccounts",
-            None,
-            code,
-            message,
-        )))
-    };
-    let mut ids = Vec::new();
-    let mut pages = calls::Pages::default();
-    let mut token = None;
-    loop {
-        let page = client
-            .list_accounts()
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| {
-                let f = calls::failure(&At::default(), "organizations:ListAccounts", None, &e);
-                Error::Call(Box::new(f))
-            })?;
-        for a in page.accounts() {
-            let id = a.id().unwrap_or_default();
-            if !calls::is_account_id(id) {
-                return Err(list_failure(
-                    "response",
-                    format!("an account of the organization has the id `{id}`, not 12 digits"),
-                ));
-            }
-            // `State` replaces `Status`; either says whether the account is in use
-            let (active, said) = match (a.state(), a.status()) {
-                (Some(s), _) => (*s == AccountState::Active, s.as_str().to_string()),
-                (None, Some(s)) => (*s == AccountStatus::Active, s.as_str().to_string()),
-                (None, None) => (false, "no state".to_string()),
-            };
-            if active {
-                ids.push(id.to_string());
-            } else {
-                manifest
-                    .skipped
-                    .push(format!("account {id}: {said}, not read"));
-            }
+    let none = At::default();
+    let action = "organizations:ListAccounts";
+    let (accounts, failure) = calls::every_page(&none, action, |token| {
+        let client = &client;
+        let none = &none;
+        async move {
+            let page = client
+                .list_accounts()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| calls::failure(none, action, None, &e))?;
+            Ok((
+                page.accounts().to_vec(),
+                page.next_token().map(str::to_string),
+            ))
         }
-        match pages.next(page.next_token()) {
-            Ok(Some(next)) => token = Some(next),
-            Ok(None) => break,
-            Err(e) => return Err(list_failure("pagination", e)),
+    })
+    .await;
+    if let Some(f) = failure {
+        return Err(Error::Call(Box::new(f)));
+    }
+    let mut ids = Vec::new();
+    for a in &accounts {
+        let id = a.id().unwrap_or_default();
+        if !calls::is_account_id(id) {
+            let message =
+                format!("an account of the organization has the id `{id}`, not 12 digits");
+            let f = calls::local_failure(&none, action, None, "response", message);
+            return Err(Error::Call(Box::new(f)));
+        }
+        // `State` replaces `Status`; either says whether the account is in use
+        let (active, said) = match (a.state(), a.status()) {
+            (Some(s), _) => (*s == AccountState::Active, s.as_str().to_string()),
+            (None, Some(s)) => (*s == AccountStatus::Active, s.as_str().to_string()),
+            (None, None) => (false, "no state".to_string()),
+        };
+        if active {
+            ids.push(id.to_string());
+        } else {
+            manifest
+                .skipped
+                .push(format!("account {id}: {said}, not read"));
         }
     }
     Ok(calls::sorted(ids))
@@ -521,36 +516,28 @@ async fn enabled_regions(
 ) -> Result<Vec<String>, Failure> {
     use aws_sdk_account::types::RegionOptStatus;
     let client = calls::client!(aws_sdk_account, config, events);
-    let mut regions = Vec::new();
-    let mut pages = calls::Pages::default();
-    let mut token = None;
-    loop {
-        let page = client
-            .list_regions()
-            .region_opt_status_contains(RegionOptStatus::Enabled)
-            .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(|e| calls::failure(at, "account:ListRegions", None, &e))?;
-        regions.extend(
-            page.regions()
+    let action = "account:ListRegions";
+    let (regions, failure) = calls::every_page(at, action, |token| {
+        let client = &client;
+        async move {
+            let page = client
+                .list_regions()
+                .region_opt_status_contains(RegionOptStatus::Enabled)
+                .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| calls::failure(at, action, None, &e))?;
+            let names = page
+                .regions()
                 .iter()
-                .filter_map(|r| r.region_name().map(str::to_string)),
-        );
-        match pages.next(page.next_token()) {
-            Ok(Some(next)) => token = Some(next),
-            Ok(None) => break,
-            Err(e) => {
-                return Err(calls::local_failure(
-                    at,
-                    "account:ListRegions",
-                    None,
-                    "pagination",
-                    e,
-                ))
-            }
+                .filter_map(|r| r.region_name().map(str::to_string));
+            Ok((names.collect(), page.next_token().map(str::to_string)))
         }
+    })
+    .await;
+    if let Some(f) = failure {
+        return Err(f);
     }
     Ok(calls::sorted(regions))
 }

@@ -69,40 +69,23 @@ async fn pipelines(
     events: &crate::Events,
     scope: &mut Scope,
 ) {
-    let mut names = Vec::new();
-    let mut pages = calls::Pages::default();
-    let mut token = None;
-    loop {
+    let action = "codepipeline:ListPipelines";
+    let (names, failure) = calls::every_page(at, action, |token| async move {
         let page = clients
             .codepipeline
             .list_pipelines()
-            .set_next_token(token.take())
+            .set_next_token(token)
             .send()
-            .await;
-        let page = match page {
-            Ok(page) => page,
-            Err(e) => {
-                let f = calls::failure(at, "codepipeline:ListPipelines", None, &e);
-                scope.failures.push(f);
-                break;
-            }
-        };
-        names.extend(
-            page.pipelines()
-                .iter()
-                .filter_map(|p| p.name().map(str::to_string)),
-        );
-        match pages.next(page.next_token()) {
-            Ok(Some(next)) => token = Some(next),
-            Ok(None) => break,
-            Err(e) => {
-                let f =
-                    calls::local_failure(at, "codepipeline:ListPipelines", None, "pagination", e);
-                scope.failures.push(f);
-                break;
-            }
-        }
-    }
+            .await
+            .map_err(|e| calls::failure(at, action, None, &e))?;
+        let names = page
+            .pipelines()
+            .iter()
+            .filter_map(|p| p.name().map(str::to_string));
+        Ok((names.collect(), page.next_token().map(str::to_string)))
+    })
+    .await;
+    scope.failures.extend(failure);
     let names = calls::sorted(names);
     events(crate::Event::Pipelines(names.len()));
     let limit = Arc::new(tokio::sync::Semaphore::new(per_scope.max(1)));
@@ -216,35 +199,22 @@ fn pipeline_dump(
 }
 
 async fn projects(at: &At, dir: &Path, clients: &Clients, scope: &mut Scope) {
-    let mut names = Vec::new();
-    let mut pages = calls::Pages::default();
-    let mut token = None;
-    loop {
+    let action = "codebuild:ListProjects";
+    let (names, failure) = calls::every_page(at, action, |token| async move {
         let page = clients
             .codebuild
             .list_projects()
-            .set_next_token(token.take())
+            .set_next_token(token)
             .send()
-            .await;
-        let page = match page {
-            Ok(page) => page,
-            Err(e) => {
-                let f = calls::failure(at, "codebuild:ListProjects", None, &e);
-                scope.failures.push(f);
-                break;
-            }
-        };
-        names.extend(page.projects().iter().cloned());
-        match pages.next(page.next_token()) {
-            Ok(Some(next)) => token = Some(next),
-            Ok(None) => break,
-            Err(e) => {
-                let f = calls::local_failure(at, "codebuild:ListProjects", None, "pagination", e);
-                scope.failures.push(f);
-                break;
-            }
-        }
-    }
+            .await
+            .map_err(|e| calls::failure(at, action, None, &e))?;
+        Ok((
+            page.projects().to_vec(),
+            page.next_token().map(str::to_string),
+        ))
+    })
+    .await;
+    scope.failures.extend(failure);
     let names = calls::sorted(names);
     // one file per batch: a region of many projects never makes one file past the size
     // a check reads

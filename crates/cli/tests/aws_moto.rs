@@ -123,6 +123,19 @@ impl Moto {
 
 const TESTING: (&str, &str) = ("testing", "testing");
 
+/// The keys of the user the seed made for sweeps under IAM enforcement.
+fn sweeper(seeded: &Json) -> (&str, &str) {
+    let key = |k: &str| seeded["sweeper"][k].as_str().unwrap();
+    (key("access_key_id"), key("secret_access_key"))
+}
+
+/// The id of the seeded account of that name.
+fn account_id(seeded: &Json, name: &str) -> String {
+    let accounts = seeded["accounts"].as_array().unwrap();
+    let account = accounts.iter().find(|a| a["name"] == name).unwrap();
+    account["id"].as_str().unwrap().to_string()
+}
+
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("stagegate-moto-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -329,19 +342,8 @@ fn collect_then_audit_gives_the_same_findings_and_keeps_the_dumps_private() {
 fn a_denied_scope_makes_the_sweep_incomplete_and_names_the_action() {
     let Some(moto) = Moto::start() else { return };
     let seeded = moto.seed(&["--enforce-auth", "--deny", "2:codepipeline:ListPipelines"]);
-    let keys = (
-        seeded["sweeper"]["access_key_id"].as_str().unwrap(),
-        seeded["sweeper"]["secret_access_key"].as_str().unwrap(),
-    );
-    let member2 = seeded["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "stagegate-member-2")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let keys = sweeper(&seeded);
+    let member2 = account_id(&seeded, "stagegate-member-2");
     let dir = temp("denied");
     let dir_arg = dir.to_str().unwrap();
     let mut args = vec![
@@ -426,19 +428,8 @@ fn a_denied_scope_makes_the_sweep_incomplete_and_names_the_action() {
 fn an_account_that_cannot_be_entered_is_incomplete_not_empty() {
     let Some(moto) = Moto::start() else { return };
     let seeded = moto.seed(&["--enforce-auth", "--bar", "1"]);
-    let keys = (
-        seeded["sweeper"]["access_key_id"].as_str().unwrap(),
-        seeded["sweeper"]["secret_access_key"].as_str().unwrap(),
-    );
-    let member1 = seeded["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == "stagegate-member-1")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let keys = sweeper(&seeded);
+    let member1 = account_id(&seeded, "stagegate-member-1");
     let dir = temp("barred");
     let dir_arg = dir.to_str().unwrap();
     let mut args = vec!["audit", "--aws", "--collect-dir", dir_arg];
