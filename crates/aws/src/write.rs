@@ -126,8 +126,11 @@ pub(crate) fn pipeline_file(dir: &Path, name: &str, index: usize) -> PathBuf {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'@' | b'-' | b'_'));
+    // a dump named like a collection's manifest would be read as one
+    let manifest = stagegate::collection::MANIFEST;
+    let like_manifest = manifest.eq_ignore_ascii_case(&format!("{name}.json"));
     let by_name = dir.join(format!("{name}.json"));
-    if plain && !by_name.exists() {
+    if plain && !like_manifest && !by_name.exists() {
         by_name
     } else {
         dir.join(format!("pipeline~{index}.json"))
@@ -143,6 +146,10 @@ mod tests {
         let dir = Path::new("/c/a/r/pipelines");
         assert_eq!(pipeline_file(dir, "app", 0), dir.join("app.json"));
         assert_eq!(pipeline_file(dir, "..", 3), dir.join("pipeline~3.json"));
+        assert_eq!(
+            pipeline_file(dir, "Stagegate-Collection", 6),
+            dir.join("pipeline~6.json")
+        );
         assert_eq!(pipeline_file(dir, "a/b", 4), dir.join("pipeline~4.json"));
         assert_eq!(
             pipeline_file(dir, ".hidden", 5),

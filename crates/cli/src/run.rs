@@ -288,13 +288,15 @@ fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
             .paths
             .iter()
             .flat_map(|p| stagegate::collection::missing_from(p));
-        report
-            .errors
-            .extend(missing.map(|message| stagegate::Problem {
-                message,
-                location: None,
-                related: Vec::new(),
-            }));
+        for message in missing {
+            if !report.errors.iter().any(|e| e.message == message) {
+                report.errors.push(stagegate::Problem {
+                    message,
+                    location: None,
+                    related: Vec::new(),
+                });
+            }
+        }
         report.summary.errors = report.errors.len();
         report
     };

@@ -125,23 +125,51 @@ pub fn targets(roots: &[PathBuf], split: Split) -> Vec<Target> {
                     });
                 }
                 push_targets(&mut out, root, found, false, &name_of);
-                missing_from_collections(out.iter_mut().skip(first));
+                missing_from_collections(&mut out, first, root, &name_of);
                 for c in &collections {
                     collection_targets(&mut out, c, &name_of);
                 }
                 continue;
             }
         }
-        missing_from_collections(out.iter_mut().skip(first));
+        missing_from_collections(&mut out, first, root, &name_of);
     }
     out
 }
 
 /// A folder of a collection (an account's, a region's), or a collection taken as one
-/// workspace, misses what the collection's manifest says it misses.
-fn missing_from_collections<'a>(targets: impl Iterator<Item = &'a mut Target>) {
-    for t in targets {
-        t.problems.extend(crate::collection::missing_from(&t.path));
+/// workspace, misses what the collection's manifest says it misses: each target of `root`
+/// (those from `first` on) takes what overlaps it, and the root takes the rest (a region
+/// that failed whole left no dumps, so no workspace of its own), as a workspace of its own
+/// when it is none yet.
+fn missing_from_collections(
+    out: &mut Vec<Target>,
+    first: usize,
+    root: &Path,
+    name_of: &impl Fn(&Path) -> String,
+) {
+    let mut taken = std::collections::HashSet::new();
+    for t in out.iter_mut().skip(first) {
+        let missing = crate::collection::missing_from(&t.path);
+        taken.extend(missing.iter().cloned());
+        t.problems.extend(missing);
+    }
+    let rest: Vec<String> = crate::collection::missing_from(root)
+        .into_iter()
+        .filter(|m| !taken.contains(m))
+        .collect();
+    if rest.is_empty() {
+        return;
+    }
+    let others: Vec<PathBuf> = out.iter().skip(first).map(|t| t.path.clone()).collect();
+    match out.iter_mut().skip(first).find(|t| t.path == root) {
+        Some(t) => t.problems.extend(rest),
+        None => out.push(Target {
+            name: name_of(root),
+            path: root.to_path_buf(),
+            exclude: others,
+            problems: rest,
+        }),
     }
 }
 
@@ -183,19 +211,31 @@ fn collection_targets(out: &mut Vec<Target>, root: &Path, name_of: &impl Fn(&Pat
         // a collection whose manifest does not read cannot say what it misses
         Err(message) => outside.entry(root.to_path_buf()).or_default().push(message),
     }
-    // dump folders and repositories below it that no scope holds
+    // dump folders and repositories below it that no scope holds; a collection nested in
+    // it that holds scopes of its own manifest is a folder like any other
     let mut found = Vec::new();
     let mut nested = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let top = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     detect(root, &top, &mut seen, &mut found, &mut nested);
     let in_scope = |p: &Path| scopes.keys().any(|s| p.starts_with(s));
+    let holds_scope = |p: &Path| scopes.keys().any(|s| s.starts_with(p));
     found.retain(|p| !in_scope(p));
     nested.retain(|p| !in_scope(p));
-    let mut taken: Vec<PathBuf> = scopes.keys().cloned().collect();
-    taken.extend(found.iter().cloned());
-    taken.extend(nested.iter().cloned());
+    let (nested, plain): (Vec<PathBuf>, Vec<PathBuf>) =
+        nested.into_iter().partition(|p| !holds_scope(p));
+    found.extend(plain);
+    // one workspace per folder, whatever put it there: a scope, a failure, a dump
+    let mut folders = scopes;
+    for f in found {
+        folders.entry(f).or_default();
+    }
     let root_problems = outside.remove(root).unwrap_or_default();
+    for (path, problems) in outside {
+        folders.entry(path).or_default().extend(problems);
+    }
+    let mut taken: Vec<PathBuf> = folders.keys().cloned().collect();
+    taken.extend(nested.iter().cloned());
     let stray = crate::discover::input_files(root, &taken)
         .iter()
         .any(|f| f.file_name().is_none_or(|n| n != MANIFEST) || f.parent() != Some(root));
@@ -207,10 +247,11 @@ fn collection_targets(out: &mut Vec<Target>, root: &Path, name_of: &impl Fn(&Pat
             problems: root_problems,
         });
     }
-    for (path, problems) in outside {
+    for (path, problems) in folders {
+        // a folder holding others (an account's, above its regions) checks only its own
         let exclude = taken
             .iter()
-            .filter(|f| f.starts_with(&path))
+            .filter(|f| **f != path && f.starts_with(&path))
             .cloned()
             .collect();
         out.push(Target {
@@ -220,13 +261,6 @@ fn collection_targets(out: &mut Vec<Target>, root: &Path, name_of: &impl Fn(&Pat
             problems,
         });
     }
-    out.extend(scopes.into_iter().map(|(path, problems)| Target {
-        name: name_of(&path),
-        path,
-        exclude: Vec::new(),
-        problems,
-    }));
-    push_targets(out, root, found, false, name_of);
     for c in &nested {
         collection_targets(out, c, name_of);
     }
@@ -414,13 +448,15 @@ pub fn check_target(linter: &Linter, target: &Target) -> Report {
         // nothing was written for it: its problems say why
         Report::default()
     };
-    report
-        .errors
-        .extend(target.problems.iter().map(|message| crate::Problem {
-            message: message.clone(),
-            location: None,
-            related: Vec::new(),
-        }));
+    for message in &target.problems {
+        if !report.errors.iter().any(|e| &e.message == message) {
+            report.errors.push(crate::Problem {
+                message: message.clone(),
+                location: None,
+                related: Vec::new(),
+            });
+        }
+    }
     report.summary.errors = report.errors.len();
     report
 }

@@ -4,7 +4,7 @@
 //! ```text
 //! DIR/stagegate-collection.json                  the manifest
 //! DIR/ACCOUNT/REGION/pipelines/NAME.json         get-pipeline output, one per pipeline
-//! DIR/ACCOUNT/REGION/codebuild-projects.json     batch-get-projects output, every project
+//! DIR/ACCOUNT/REGION/codebuild-projects-NNN.json batch-get-projects output, 100 projects each
 //! ```
 //!
 //! An audit of such a folder takes its workspaces from the manifest, and a scope that was
@@ -238,6 +238,44 @@ pub fn missing_from(path: &Path) -> Vec<String> {
         return missing;
     }
     Vec::new()
+}
+
+/// What the collection at `dir` records as missing outside the `exclude` folders (other
+/// workspaces of a sweep, which take their own): for a manifest met in a walk, so that a
+/// collection inside a checked folder (a repository, a folder of dumps) keeps its failures.
+pub fn missing_in(dir: &Path, exclude: &[std::path::PathBuf]) -> Vec<String> {
+    let manifest = match Manifest::load(dir) {
+        Ok(Some(m)) => m,
+        Ok(None) => return Vec::new(),
+        Err(message) => return vec![message],
+    };
+    let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let dir = real(dir);
+    let exclude: Vec<std::path::PathBuf> = exclude.iter().map(|e| real(e)).collect();
+    let kept = |folder: &str| {
+        let path = dir.join(folder);
+        !exclude.iter().any(|e| path.starts_with(e))
+    };
+    let mut missing = Vec::new();
+    if manifest.finished.is_none() {
+        missing.push(UNFINISHED.to_string());
+    }
+    for s in &manifest.scopes {
+        if kept(&s.folder) {
+            missing.extend(s.failures.iter().map(Failure::describe));
+        }
+    }
+    for f in &manifest.failures {
+        let folder = match (&f.account, &f.region) {
+            (Some(a), Some(r)) => format!("{a}/{r}"),
+            (Some(a), None) => a.clone(),
+            _ => String::new(),
+        };
+        if folder.is_empty() || kept(&folder) {
+            missing.push(f.describe());
+        }
+    }
+    missing
 }
 
 /// The ARN of a pipeline: what a console link or an inventory keys on.

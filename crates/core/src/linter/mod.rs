@@ -127,8 +127,7 @@ impl Linter {
     /// # Ok::<(), stagegate::Error>(())
     /// ```
     pub fn check_paths<P: AsRef<Path>>(&self, paths: &[P]) -> Report {
-        let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
-        self.check_candidates(discover::discover(&paths, &self.limits), &roots(&paths))
+        self.check_paths_excluding(paths, &[])
     }
 
     /// [`Linter::check_paths`] with the folders `exclude` (other workspaces of a sweep)
@@ -139,10 +138,38 @@ impl Linter {
         exclude: &[PathBuf],
     ) -> Report {
         let paths: Vec<PathBuf> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
-        self.check_candidates(
-            discover::discover_excluding(&paths, exclude, &self.limits),
-            &roots(&paths),
-        )
+        let found = discover::discover_excluding(&paths, exclude, &self.limits);
+        // a live collection among the checked files misses what its manifest says
+        let missing: Vec<String> = found
+            .candidates
+            .iter()
+            .map(|c| Path::new(&c.file.path))
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n == crate::collection::MANIFEST)
+            })
+            .filter_map(Path::parent)
+            .flat_map(|dir| {
+                let dir = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
+                crate::collection::missing_in(dir, exclude)
+            })
+            .collect();
+        let mut report = self.check_candidates(found, &roots(&paths));
+        for message in missing {
+            if !report.errors.iter().any(|e| e.message == message) {
+                report.errors.push(Problem {
+                    message,
+                    location: None,
+                    related: Vec::new(),
+                });
+            }
+        }
+        report.summary.errors = report.errors.len();
+        report
     }
 
     /// Checks in-memory files `(name, text)` together as one workspace; no filesystem used.

@@ -116,30 +116,34 @@ fn each_scope_is_a_workspace_and_a_failed_one_is_incomplete() {
         ),
     );
     let got = audit(std::slice::from_ref(&root), Split::Detect);
-    let names: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
+    let mut names: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
+    names.sort();
     assert_eq!(
         names,
         [
-            "222233334444".to_string(),
             format!("{ACCOUNT}/ap-south-2"),
             format!("{ACCOUNT}/eu-west-1"),
             format!("{ACCOUNT}/sa-east-1"),
             format!("{ACCOUNT}/us-east-1"),
+            "222233334444".to_string(),
         ]
     );
+    let by = |name: String| got.iter().find(|g| g.0 == name).unwrap();
+    let entered = by("222233334444".into());
     assert!(
-        got[0].1[0].contains("222233334444: sts:AssumeRole failed"),
-        "{:?}",
-        got[0]
+        entered.1[0].contains("222233334444: sts:AssumeRole failed"),
+        "{entered:?}"
     );
     // a scope that held nothing is read whole: no problem, no finding
-    assert!(got[1].1.is_empty() && got[1].2.is_empty(), "{:?}", got[1]);
-    assert_eq!(got[2].2, ["build-without-sca"]);
-    assert!(got[3].1[0].contains("cannot read"), "{:?}", got[3]);
+    let empty = by(format!("{ACCOUNT}/ap-south-2"));
+    assert!(empty.1.is_empty() && empty.2.is_empty(), "{empty:?}");
+    assert_eq!(by(format!("{ACCOUNT}/eu-west-1")).2, ["build-without-sca"]);
+    let gone = by(format!("{ACCOUNT}/sa-east-1"));
+    assert!(gone.1[0].contains("cannot read"), "{gone:?}");
+    let failed = by(format!("{ACCOUNT}/us-east-1"));
     assert!(
-        got[4].1[0].contains("codepipeline:ListPipelines failed"),
-        "{:?}",
-        got[4]
+        failed.1[0].contains("codepipeline:ListPipelines failed"),
+        "{failed:?}"
     );
     std::fs::remove_dir_all(&root).unwrap();
 }
@@ -199,16 +203,17 @@ fn a_collection_below_the_audit_root_keeps_its_failures() {
         ),
     );
     let got = audit(std::slice::from_ref(&parent), Split::Detect);
-    let incomplete: Vec<&str> = got
+    let mut incomplete: Vec<&str> = got
         .iter()
         .filter(|g| !g.1.is_empty())
         .map(|g| g.0.as_str())
         .collect();
+    incomplete.sort();
     assert_eq!(
         incomplete,
         [
+            format!("2026-12/{ACCOUNT}/eu-west-1"),
             "2026-12/222233334444".to_string(),
-            format!("2026-12/{ACCOUNT}/eu-west-1")
         ]
     );
     // a folder per workspace, the collection one of them: its failures are its own
@@ -259,5 +264,96 @@ fn an_unfinished_or_unreadable_manifest_makes_the_collection_incomplete() {
             .any(|g| g.2.contains(&"build-without-sca".to_string())),
         "{got:?}"
     );
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_region_that_failed_whole_is_missed_by_an_audit_of_its_account_too() {
+    let root = temp("account");
+    write(
+        &root,
+        &format!("{ACCOUNT}/eu-west-1/pipelines/app.json"),
+        VIOLATING,
+    );
+    // the failed region's folder holds nothing but an empty pipelines folder
+    std::fs::create_dir_all(root.join(ACCOUNT).join("us-east-1/pipelines")).unwrap();
+    let failed = denied(ACCOUNT, Some("us-east-1"), "codepipeline:ListPipelines");
+    manifest(
+        &root,
+        &finished(
+            vec![scope("eu-west-1", vec![]), scope("us-east-1", vec![failed])],
+            vec![],
+        ),
+    );
+    for split in [Split::Detect, Split::PerDir] {
+        let got = audit(&[root.join(ACCOUNT)], split);
+        let problems: Vec<&String> = got.iter().flat_map(|g| &g.1).collect();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("us-east-1: codepipeline:ListPipelines")),
+            "{split:?}: {got:?}"
+        );
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_collection_inside_a_checked_folder_keeps_its_failures() {
+    // inside a repository, beside a dump folder, and under a plain folder checked whole
+    let parent = temp("inside");
+    write(&parent, "repo/.git/HEAD", "ref: refs/heads/main\n");
+    write(&parent, "team/x.json", VIOLATING);
+    for (at, region) in [
+        ("repo/sweeps/2026-12", "eu-west-1"),
+        ("team/2026-12", "us-east-1"),
+    ] {
+        let root = parent.join(at);
+        write(
+            &root,
+            &format!("{ACCOUNT}/{region}/pipelines/app.json"),
+            VIOLATING,
+        );
+        let failed = denied(ACCOUNT, Some(region), "codebuild:ListProjects");
+        manifest(&root, &finished(vec![scope(region, vec![failed])], vec![]));
+    }
+    let got = audit(std::slice::from_ref(&parent), Split::Detect);
+    for workspace in ["repo", "team"] {
+        let w = got
+            .iter()
+            .find(|g| g.0 == workspace)
+            .unwrap_or_else(|| panic!("{got:?}"));
+        assert!(
+            w.1.iter()
+                .any(|p| p.contains("codebuild:ListProjects failed")),
+            "{w:?}"
+        );
+    }
+    // a check of the parent, as one workspace
+    let report = linter().check_paths(&[&parent]);
+    let failures = report
+        .errors
+        .iter()
+        .filter(|e| e.message.contains("codebuild:ListProjects failed"));
+    assert_eq!(failures.count(), 2, "{:?}", report.errors);
+    std::fs::remove_dir_all(&parent).unwrap();
+}
+
+#[test]
+fn a_dump_above_the_scopes_is_a_workspace_of_its_own_checked_once() {
+    let root = temp("above");
+    write(
+        &root,
+        &format!("{ACCOUNT}/eu-west-1/pipelines/app.json"),
+        VIOLATING,
+    );
+    write(&root, &format!("{ACCOUNT}/stray.json"), VIOLATING);
+    manifest(&root, &finished(vec![scope("eu-west-1", vec![])], vec![]));
+    let got = audit(std::slice::from_ref(&root), Split::Detect);
+    let names: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
+    assert_eq!(names, [ACCOUNT.to_string(), format!("{ACCOUNT}/eu-west-1")]);
+    // each pipeline once: the account's folder leaves its region out
+    assert_eq!(got[0].2, ["build-without-sca"]);
+    assert_eq!(got[1].2, ["build-without-sca"]);
     std::fs::remove_dir_all(&root).unwrap();
 }
