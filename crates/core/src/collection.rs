@@ -182,6 +182,30 @@ impl Manifest {
         Ok(Some(manifest))
     }
 
+    /// What it records as missing from the folders (`ACCOUNT/REGION`, `ACCOUNT`) that
+    /// `within` takes: their failures, and an unfinished sweep or a failure of no account,
+    /// which every folder misses.
+    fn missing(&self, within: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut missing = Vec::new();
+        if self.finished.is_none() {
+            missing.push(UNFINISHED.to_string());
+        }
+        for s in self.scopes.iter().filter(|s| within(&s.folder)) {
+            missing.extend(s.failures.iter().map(Failure::describe));
+        }
+        for f in &self.failures {
+            let folder = match (&f.account, &f.region) {
+                (Some(a), Some(r)) => format!("{a}/{r}"),
+                (Some(a), None) => a.clone(),
+                _ => String::new(),
+            };
+            if folder.is_empty() || within(&folder) {
+                missing.push(f.describe());
+            }
+        }
+        missing
+    }
+
     /// Whether the sweep ended, every scope was read whole and nothing failed outside them.
     pub fn complete(&self) -> bool {
         self.finished.is_some()
@@ -216,26 +240,7 @@ pub fn missing_from(path: &Path) -> Vec<String> {
                 || folder.starts_with(&format!("{below}/"))
                 || below.starts_with(&format!("{folder}/"))
         };
-        let mut missing = Vec::new();
-        if manifest.finished.is_none() {
-            missing.push(UNFINISHED.to_string());
-        }
-        for s in &manifest.scopes {
-            if overlaps(&s.folder) {
-                missing.extend(s.failures.iter().map(Failure::describe));
-            }
-        }
-        for f in &manifest.failures {
-            let folder = match (&f.account, &f.region) {
-                (Some(a), Some(r)) => format!("{a}/{r}"),
-                (Some(a), None) => a.clone(),
-                _ => String::new(),
-            };
-            if folder.is_empty() || overlaps(&folder) {
-                missing.push(f.describe());
-            }
-        }
-        return missing;
+        return manifest.missing(overlaps);
     }
     Vec::new()
 }
@@ -252,30 +257,10 @@ pub fn missing_in(dir: &Path, exclude: &[std::path::PathBuf]) -> Vec<String> {
     let real = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
     let dir = real(dir);
     let exclude: Vec<std::path::PathBuf> = exclude.iter().map(|e| real(e)).collect();
-    let kept = |folder: &str| {
+    manifest.missing(|folder| {
         let path = dir.join(folder);
         !exclude.iter().any(|e| path.starts_with(e))
-    };
-    let mut missing = Vec::new();
-    if manifest.finished.is_none() {
-        missing.push(UNFINISHED.to_string());
-    }
-    for s in &manifest.scopes {
-        if kept(&s.folder) {
-            missing.extend(s.failures.iter().map(Failure::describe));
-        }
-    }
-    for f in &manifest.failures {
-        let folder = match (&f.account, &f.region) {
-            (Some(a), Some(r)) => format!("{a}/{r}"),
-            (Some(a), None) => a.clone(),
-            _ => String::new(),
-        };
-        if folder.is_empty() || kept(&folder) {
-            missing.push(f.describe());
-        }
-    }
-    missing
+    })
 }
 
 /// The ARN of a pipeline: what a console link or an inventory keys on.
