@@ -219,16 +219,22 @@ fn expected(seeded: &Json) -> Vec<(String, String, String, String, String)> {
     out
 }
 
-fn sweep_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec![
+/// `command`, sweeping the seeded organization in both regions through the access role.
+fn org_sweep<'a>(command: &[&'a str]) -> Vec<&'a str> {
+    let mut args = command.to_vec();
+    args.extend([
         "--org",
         "--role-name",
         ROLE,
         "--regions",
         "us-east-1,eu-west-1",
-    ];
-    args.extend_from_slice(extra);
+    ]);
     args
+}
+
+/// `audit --aws` of the seeded organization as JSON, collecting into `dir`.
+fn json_audit(dir: &str) -> Vec<&str> {
+    org_sweep(&["audit", "--aws", "--format", "json", "--collect-dir", dir])
 }
 
 #[test]
@@ -237,15 +243,7 @@ fn an_organization_sweep_finds_exactly_the_seeded_violations_at_their_dump_lines
     let seeded = moto.seed(&[]);
     let dir = temp("audit");
     let dir_arg = dir.to_str().unwrap();
-    let mut args = vec![
-        "audit",
-        "--aws",
-        "--format",
-        "json",
-        "--collect-dir",
-        dir_arg,
-    ];
-    args.extend(sweep_args(&[]));
+    let args = json_audit(dir_arg);
     let out = moto.stagegate(TESTING, &args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "findings exit 1: {stderr}");
@@ -294,8 +292,7 @@ fn collect_then_audit_gives_the_same_findings_and_keeps_the_dumps_private() {
     let seeded = moto.seed(&[]);
     let dir = temp("collect");
     let dir_arg = dir.to_str().unwrap();
-    let mut args = vec!["collect", "aws", "--output", dir_arg];
-    args.extend(sweep_args(&[]));
+    let args = org_sweep(&["collect", "aws", "--output", dir_arg]);
     let out = moto.stagegate(TESTING, &args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
@@ -346,15 +343,7 @@ fn a_denied_scope_makes_the_sweep_incomplete_and_names_the_action() {
     let member2 = account_id(&seeded, "stagegate-member-2");
     let dir = temp("denied");
     let dir_arg = dir.to_str().unwrap();
-    let mut args = vec![
-        "audit",
-        "--aws",
-        "--format",
-        "json",
-        "--collect-dir",
-        dir_arg,
-    ];
-    args.extend(sweep_args(&[]));
+    let args = json_audit(dir_arg);
     let out = moto.stagegate(keys, &args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
@@ -398,8 +387,7 @@ fn a_denied_scope_makes_the_sweep_incomplete_and_names_the_action() {
     // collect alone says so too, and an audit of what it wrote
     let dir2 = temp("denied-collect");
     let dir2_arg = dir2.to_str().unwrap();
-    let mut args = vec!["collect", "aws", "--output", dir2_arg];
-    args.extend(sweep_args(&[]));
+    let args = org_sweep(&["collect", "aws", "--output", dir2_arg]);
     let out = moto.stagegate(keys, &args);
     assert_eq!(
         out.status.code(),
@@ -432,8 +420,7 @@ fn an_account_that_cannot_be_entered_is_incomplete_not_empty() {
     let member1 = account_id(&seeded, "stagegate-member-1");
     let dir = temp("barred");
     let dir_arg = dir.to_str().unwrap();
-    let mut args = vec!["audit", "--aws", "--collect-dir", dir_arg];
-    args.extend(sweep_args(&[]));
+    let args = org_sweep(&["audit", "--aws", "--collect-dir", dir_arg]);
     let out = moto.stagegate(keys, &args);
     let summary = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
